@@ -1,0 +1,713 @@
+/*
+ * The popid commands. Each parses its arguments, opens the registry named by --db (or POPID_DB),
+ * calls one service and prints its JSON. Errors go to stderr as one line naming the problem and
+ * the rule, with an exit code from cli.h. See docs/CLI.md for the tour.
+ */
+#include "cli/cli.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/name.h"
+#include "core/pid.h"
+#include "registry/confirm.h"
+#include "registry/demo.h"
+#include "registry/registry.h"
+
+#define MAX_INPUT_LINE (1 << 20) /* one event on `popid event apply`: 1 MiB */
+
+struct opts {
+	const char *db;
+	const char *key;
+	const char *actor;
+	const char *authority;
+	const char *on;
+	const char *dob;
+	const char *sex;
+	const char *jwk;
+	int compact;
+	long people;
+	long seed;
+	int argc; /* positional arguments left */
+	char **argv;
+	json_t *fields; /* --anything value pairs, for `popid event` */
+};
+
+int cli_exit_code(int code)
+{
+	switch (code) {
+	case POP_OK:
+		return CLI_OK;
+	case POP_EINVAL:
+	case POP_ETOOBIG:
+		return CLI_EUSAGE;
+	case POP_ENOTFOUND:
+		return CLI_ENOTFOUND;
+	case POP_ERULE:
+	case POP_ECONFLICT:
+	case POP_EFULL:
+		return CLI_ERULE;
+	case POP_EVERIFY:
+		return CLI_EVERIFY;
+	}
+	return CLI_EFAIL;
+}
+
+static int fail(const struct pop_err *e, int code)
+{
+	if (e->msg[0])
+		fprintf(stderr, "popid: %s%s%s%s\n", e->msg, e->rule[0] ? " [" : "", e->rule,
+			e->rule[0] ? "]" : "");
+	else
+		fprintf(stderr, "popid: %s\n", pop_strerror(code));
+	return cli_exit_code(code);
+}
+
+static int usage_error(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "popid: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, " (see popid help)\n");
+	return CLI_EUSAGE;
+}
+
+static int print_json(const struct opts *o, json_t *j)
+{
+	size_t flags = o->compact ? JSON_COMPACT : JSON_INDENT(2);
+	if (json_dumpf(j, stdout, flags | JSON_PRESERVE_ORDER) != 0)
+		return CLI_EFAIL;
+	fputc('\n', stdout);
+	return fflush(stdout) == 0 ? CLI_OK : CLI_EFAIL;
+}
+
+/* Sets key (dotted: "address.province") to a string value in obj. */
+static int set_field(json_t *obj, const char *key, const char *val)
+{
+	json_t *v = json_string(val);
+	if (!v)
+		return usage_error("the value of --%s is not valid UTF-8", key);
+	const char *dot = strchr(key, '.');
+	if (!dot) {
+		json_object_set_new(obj, key, v);
+		return 0;
+	}
+	char head[64];
+	size_t n = (size_t)(dot - key);
+	if (n == 0 || n >= sizeof head) {
+		json_decref(v);
+		return usage_error("bad option --%s", key);
+	}
+	memcpy(head, key, n);
+	head[n] = '\0';
+	json_t *sub = json_object_get(obj, head);
+	if (!json_is_object(sub)) {
+		sub = json_object();
+		json_object_set_new(obj, head, sub);
+	}
+	json_decref(v);
+	return set_field(sub, dot + 1, val);
+}
+
+/* Splits argv into known options, --field value pairs and positional arguments. */
+static int parse_opts(const char *cmd, int argc, char **argv, struct opts *o)
+{
+	static char *pos[64];
+	int npos = 0;
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		if (strncmp(a, "--", 2) != 0 || a[2] == '\0') {
+			if (npos == 64)
+				return usage_error("too many arguments%s", "");
+			pos[npos++] = argv[i];
+			continue;
+		}
+		const char *name = a + 2;
+		if (!strcmp(name, "compact")) {
+			o->compact = 1;
+			continue;
+		}
+		if (i + 1 >= argc)
+			return usage_error("option --%s needs a value", name);
+		const char *v = argv[++i];
+		char *end;
+		if (!strcmp(name, "db"))
+			o->db = v;
+		else if (!strcmp(name, "key"))
+			o->key = v;
+		else if (!strcmp(name, "actor"))
+			o->actor = v;
+		else if (!strcmp(name, "authority"))
+			o->authority = v;
+		else if (!strcmp(name, "on"))
+			o->on = v;
+		else if (!strcmp(name, "jwk"))
+			o->jwk = v;
+		else if (!strcmp(name, "dob") && strcmp(cmd, "event") != 0)
+			o->dob = v;
+		else if (!strcmp(name, "sex") && strcmp(cmd, "event") != 0)
+			o->sex = v;
+		else if (!strcmp(name, "people") || !strcmp(name, "seed")) {
+			errno = 0;
+			long n = strtol(v, &end, 10);
+			if (errno || *end || n < 0)
+				return usage_error("--%s needs a whole number", name);
+			*(!strcmp(name, "people") ? &o->people : &o->seed) = n;
+		} else {
+			if (!o->fields)
+				o->fields = json_object();
+			if (set_field(o->fields, name, v))
+				return CLI_EUSAGE;
+		}
+	}
+	o->argc = npos;
+	o->argv = pos;
+	return 0;
+}
+
+static const char *db_of(const struct opts *o)
+{
+	if (o->db)
+		return o->db;
+	const char *e = getenv("POPID_DB");
+	return e && *e ? e : NULL;
+}
+
+/* The key file: --key, POPID_KEY, or the database path + ".key". */
+static const char *key_of(const struct opts *o, char *buf, size_t cap)
+{
+	if (o->key)
+		return o->key;
+	const char *e = getenv("POPID_KEY");
+	if (e && *e)
+		return e;
+	const char *db = db_of(o);
+	if (!db)
+		return NULL;
+	if (!strncmp(db, "sqlite:", 7))
+		db += 7;
+	snprintf(buf, cap, "%s.key", db);
+	return buf;
+}
+
+static int open_reg(const struct opts *o, struct reg **r)
+{
+	struct pop_err e = {0};
+	int rc = reg_open(db_of(o), r, &e);
+	return rc ? fail(&e, rc) : 0;
+}
+
+static void make_ctx(const struct opts *o, struct reg_ctx *ctx, char *buf, size_t cap)
+{
+	const char *actor = o->actor ? o->actor : getenv("POPID_ACTOR");
+	if (!actor || !*actor) {
+		struct passwd *pw = getpwuid(getuid());
+		char host[64] = "localhost";
+		gethostname(host, sizeof host - 1);
+		host[sizeof host - 1] = '\0';
+		snprintf(buf, cap, "operator:%s@%s", pw ? pw->pw_name : "unknown", host);
+		actor = buf;
+	}
+	reg_ctx_now(ctx, actor);
+}
+
+static int need_pos(const struct opts *o, int n, const char *what)
+{
+	if (o->argc < n)
+		return usage_error("missing %s", what);
+	if (o->argc > n)
+		return usage_error("unexpected argument '%s'", o->argv[n]);
+	return 0;
+}
+
+static int parse_pid_arg(const char *s, int64_t *out)
+{
+	struct pop_err e = {0};
+	int rc = reg_parse_pid(s, out, &e);
+	return rc ? fail(&e, rc) : 0;
+}
+
+static int parse_on(const struct opts *o, struct pdate *on)
+{
+	memset(on, 0, sizeof *on);
+	if (!o->on)
+		return 0;
+	struct pop_err e = {0};
+	int rc = pdate_parse_full(o->on, strlen(o->on), on, &e);
+	return rc ? fail(&e, rc) : 0;
+}
+
+/* ---- commands ---- */
+
+static int cmd_init(struct opts *o)
+{
+	const char *db = db_of(o);
+	char kb[4096];
+	struct pop_err e = {0};
+	int rc;
+	if ((rc = need_pos(o, 0, "")))
+		return rc;
+	if ((rc = reg_init(db, o->authority, &e)))
+		return fail(&e, rc);
+	const char *key = key_of(o, kb, sizeof kb);
+	if ((rc = reg_key_init(db, key, &e)))
+		return fail(&e, rc);
+	json_t *j = json_pack("{s:s, s:s, s:s}", "registry", db, "key", key, "status",
+			      "ready");
+	rc = print_json(o, j);
+	json_decref(j);
+	return rc;
+}
+
+static int cmd_pid(struct opts *o)
+{
+	if (o->argc < 2)
+		return usage_error("usage: popid pid parse|check|explain ID%s", "");
+	const char *sub = o->argv[0], *s = o->argv[1];
+	struct pid_info id;
+	struct pop_err e = {0};
+	int rc = pid_parse(s, strlen(s), &id, &e);
+	if (rc)
+		return fail(&e, rc);
+	if (!strcmp(sub, "explain")) {
+		char text[256];
+		pid_explain(&id, text, sizeof text);
+		puts(text);
+		return CLI_OK;
+	}
+	if (!strcmp(sub, "check")) {
+		struct pdate dob = {0, 0, 0};
+		enum sex sex = SEX_UNKNOWN;
+		if (o->dob && (rc = pdate_parse(o->dob, strlen(o->dob), &dob, &e)))
+			return fail(&e, rc);
+		if (o->sex && (rc = sex_parse(o->sex, &sex, &e)))
+			return fail(&e, rc);
+		if ((rc = pid_check_person(&id, dob, sex, &e)))
+			return fail(&e, rc);
+	} else if (strcmp(sub, "parse")) {
+		return usage_error("unknown pid command '%s'", sub);
+	}
+	char prefix[4], suffix[7];
+	snprintf(prefix, sizeof prefix, "%03d", id.prefix);
+	snprintf(suffix, sizeof suffix, "%06u", (unsigned)id.suffix);
+	json_t *j = json_pack("{s:s, s:s, s:o, s:o, s:o, s:s, s:i, s:i, s:s}", "pid", id.pid,
+			      "prefix", prefix, "province",
+			      id.province ? json_string(id.province->name) : json_null(),
+			      "province_code",
+			      id.gso ? reg_render_province(id.gso) : json_null(), "country_code",
+			      id.country ? json_integer(id.country) : json_null(), "sex",
+			      sex_name(id.sex), "birth_year", id.birth_year, "century_sex_digit",
+			      id.century_sex, "random", suffix);
+	if (id.country)
+		json_object_set_new(j, "country",
+				    id.country_info ? json_string(id.country_info->name)
+						    : json_null());
+	rc = print_json(o, j);
+	json_decref(j);
+	return rc;
+}
+
+static int cmd_name(struct opts *o)
+{
+	if (o->argc != 2)
+		return usage_error("usage: popid name normalize|fold|key TEXT%s", "");
+	const char *sub = o->argv[0], *s = o->argv[1];
+	char out[NAME_MAX_BYTES + 1];
+	struct pop_err e = {0};
+	int rc;
+	if (!strcmp(sub, "normalize"))
+		rc = name_normalize(s, strlen(s), out, sizeof out, &e);
+	else if (!strcmp(sub, "fold"))
+		rc = name_fold(s, strlen(s), out, sizeof out, &e);
+	else if (!strcmp(sub, "key"))
+		rc = name_key(s, strlen(s), out, sizeof out, &e);
+	else
+		return usage_error("unknown name command '%s'", sub);
+	if (rc)
+		return fail(&e, rc);
+	puts(out);
+	return CLI_OK;
+}
+
+/* Runs a read that renders one JSON object. */
+typedef int read_fn(struct reg *r, int64_t id, struct pdate on, json_t **out,
+		    struct pop_err *err);
+
+static int person_read(struct reg *r, int64_t id, struct pdate on, json_t **out,
+		       struct pop_err *err)
+{
+	(void)on;
+	return reg_person_json(r, id, out, err);
+}
+
+static int history_read(struct reg *r, int64_t id, struct pdate on, json_t **out,
+			struct pop_err *err)
+{
+	(void)on;
+	return reg_history_json(r, id, out, err);
+}
+
+static int run_read(struct opts *o, read_fn *fn, int64_t id)
+{
+	struct pdate on;
+	struct reg *r = NULL;
+	int rc;
+	if ((rc = parse_on(o, &on)) || (rc = open_reg(o, &r)))
+		return rc;
+	json_t *j = NULL;
+	struct pop_err e = {0};
+	int prc = fn(r, id, on, &j, &e);
+	rc = prc ? fail(&e, prc) : print_json(o, j);
+	json_decref(j);
+	reg_close(r);
+	return rc;
+}
+
+static int cmd_person(struct opts *o)
+{
+	int rc;
+	int64_t pid;
+	if (o->argc < 1)
+		return usage_error("usage: popid person show|history PID%s", "");
+	const char *sub = o->argv[0];
+	if ((rc = need_pos(o, 2, "personal ID")) || (rc = parse_pid_arg(o->argv[1], &pid)))
+		return rc;
+	if (!strcmp(sub, "show"))
+		return run_read(o, person_read, pid);
+	if (!strcmp(sub, "history"))
+		return run_read(o, history_read, pid);
+	return usage_error("unknown person command '%s'", sub);
+}
+
+static int cmd_household(struct opts *o)
+{
+	int rc;
+	if (o->argc < 1 || strcmp(o->argv[0], "show"))
+		return usage_error("usage: popid household show ID [--on DATE]%s", "");
+	if ((rc = need_pos(o, 2, "household id")))
+		return rc;
+	char *end;
+	errno = 0;
+	long long id = strtoll(o->argv[1], &end, 10);
+	if (errno || *end || id <= 0)
+		return usage_error("'%s' is not a household id", o->argv[1]);
+	return run_read(o, reg_household_json, id);
+}
+
+static int cmd_residence(struct opts *o)
+{
+	int rc;
+	if (o->argc < 1)
+		return usage_error("usage: popid residence show|confirm|verify ...%s", "");
+	const char *sub = o->argv[0];
+	if (!strcmp(sub, "verify")) {
+		/* Reads the document from a file or stdin; the key from --jwk or the registry. */
+		const char *path = o->argc > 1 ? o->argv[1] : "-";
+		FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+		if (!f)
+			return usage_error("cannot open %s", path);
+		static char buf[(1 << 20) + 2];
+		size_t n = fread(buf, 1, sizeof buf, f);
+		if (f != stdin)
+			fclose(f);
+		json_t *jwk = NULL;
+		struct pop_err e = {0};
+		if (o->jwk) {
+			json_error_t je;
+			if (!(jwk = json_load_file(o->jwk, 0, &je)))
+				return usage_error("cannot read the JWK: %s", je.text);
+		} else {
+			struct reg *r;
+			if ((rc = open_reg(o, &r)))
+				return rc;
+			rc = reg_public_jwk(r, &jwk, &e);
+			reg_close(r);
+			if (rc)
+				return fail(&e, rc);
+		}
+		struct reg_ctx ctx;
+		reg_ctx_now(&ctx, NULL);
+		json_t *out = NULL;
+		rc = reg_confirmation_verify(buf, n, jwk, ctx.today, &out, &e);
+		json_decref(jwk);
+		if (rc)
+			return fail(&e, rc);
+		int valid = json_is_true(json_object_get(out, "valid"));
+		rc = print_json(o, out);
+		json_decref(out);
+		return rc ? rc : valid ? CLI_OK : CLI_EVERIFY;
+	}
+	int64_t pid;
+	if ((rc = need_pos(o, 2, "personal ID")) || (rc = parse_pid_arg(o->argv[1], &pid)))
+		return rc;
+	if (!strcmp(sub, "show"))
+		return run_read(o, reg_residence_json, pid);
+	if (strcmp(sub, "confirm"))
+		return usage_error("unknown residence command '%s'", sub);
+	struct reg *r;
+	if ((rc = open_reg(o, &r)))
+		return rc;
+	char kb[4096], ab[160];
+	struct reg_ctx ctx;
+	make_ctx(o, &ctx, ab, sizeof ab);
+	json_t *out = NULL;
+	struct pop_err e = {0};
+	int prc = reg_residence_confirm(r, &ctx, pid, key_of(o, kb, sizeof kb), &out, &e);
+	rc = prc ? fail(&e, prc) : print_json(o, out);
+	json_decref(out);
+	reg_close(r);
+	return rc;
+}
+
+static int cmd_key(struct opts *o)
+{
+	int rc;
+	if (o->argc != 1 || strcmp(o->argv[0], "show"))
+		return usage_error("usage: popid key show%s", "");
+	struct reg *r;
+	if ((rc = open_reg(o, &r)))
+		return rc;
+	json_t *jwk = NULL;
+	struct pop_err e = {0};
+	int prc = reg_public_jwk(r, &jwk, &e);
+	rc = prc ? fail(&e, prc) : print_json(o, jwk);
+	json_decref(jwk);
+	reg_close(r);
+	return rc;
+}
+
+static void event_help(void)
+{
+	fprintf(stderr, "usage: popid event TYPE --field value ... [--date YYYY-MM-DD]\n"
+			"       popid event apply FILE|-   (one JSON event object per line)\n\n"
+			"types:\n");
+	for (int i = 0; reg_event_types[i].name; i++)
+		fprintf(stderr, "  %-22s %-46s %s\n", reg_event_types[i].name,
+			reg_event_types[i].summary, reg_event_types[i].fields);
+	fprintf(stderr, "\nNested fields use dots: --address.province 01 --address.commune 00004 "
+			"--address.line '12 Phố Huế'\n");
+}
+
+/* Applies events from a file, one JSON object per line; stops at the first refusal. */
+static int apply_file(struct opts *o, struct reg *r, struct reg_ctx *ctx, const char *path)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+	if (!f)
+		return usage_error("cannot open %s", path);
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	long lineno = 0;
+	int rc = CLI_OK;
+	while ((n = getline(&line, &cap, f)) > 0) {
+		lineno++;
+		if (n > MAX_INPUT_LINE) {
+			fprintf(stderr, "popid: %s:%ld: line over %d bytes\n", path, lineno,
+				MAX_INPUT_LINE);
+			rc = CLI_EUSAGE;
+			break;
+		}
+		if (strspn(line, " \t\r\n") == (size_t)n)
+			continue;
+		json_error_t je;
+		json_t *ev = json_loadb(line, (size_t)n, JSON_REJECT_DUPLICATES, &je);
+		if (!ev) {
+			fprintf(stderr, "popid: %s:%ld: malformed JSON: %s\n", path, lineno,
+				je.text);
+			rc = CLI_EUSAGE;
+			break;
+		}
+		json_t *res = NULL;
+		struct pop_err e = {0};
+		int prc = reg_event_apply(r, ctx, ev, &res, &e);
+		json_decref(ev);
+		if (prc) {
+			fprintf(stderr, "popid: %s:%ld: %s [%s]\n", path, lineno, e.msg, e.rule);
+			rc = cli_exit_code(prc);
+			break;
+		}
+		o->compact = 1;
+		print_json(o, res);
+		json_decref(res);
+	}
+	free(line);
+	if (f != stdin)
+		fclose(f);
+	return rc;
+}
+
+static int cmd_event(struct opts *o)
+{
+	int rc;
+	if (o->argc < 1 || !strcmp(o->argv[0], "help") || !strcmp(o->argv[0], "types")) {
+		event_help();
+		return o->argc < 1 ? CLI_EUSAGE : CLI_OK;
+	}
+	struct reg *r;
+	char ab[160];
+	struct reg_ctx ctx;
+	make_ctx(o, &ctx, ab, sizeof ab);
+	if (!strcmp(o->argv[0], "apply")) {
+		if ((rc = need_pos(o, 2, "file")) || (rc = open_reg(o, &r)))
+			return rc;
+		rc = apply_file(o, r, &ctx, o->argv[1]);
+		reg_close(r);
+		return rc;
+	}
+	if ((rc = need_pos(o, 1, "event type")))
+		return rc;
+	json_t *ev = o->fields ? json_incref(o->fields) : json_object();
+	json_object_set_new(ev, "type", json_string(o->argv[0]));
+	if (o->on)
+		json_object_set_new(ev, "date", json_string(o->on));
+	if ((rc = open_reg(o, &r))) {
+		json_decref(ev);
+		return rc;
+	}
+	json_t *res = NULL;
+	struct pop_err e = {0};
+	int prc = reg_event_apply(r, &ctx, ev, &res, &e);
+	rc = prc ? fail(&e, prc) : print_json(o, res);
+	json_decref(res);
+	json_decref(ev);
+	reg_close(r);
+	return rc;
+}
+
+static int cmd_region(struct opts *o)
+{
+	json_t *arr = json_array();
+	for (int i = 0; i < REGION_N_UNITS; i++) {
+		const struct region_unit *u = region_unit_at(i);
+		json_t *merged = json_array();
+		for (int k = 0; k < u->n_merged; k++) {
+			const struct region_legacy *l = region_legacy(u->merged_from[k]);
+			char c[4];
+			snprintf(c, sizeof c, "%02d", u->merged_from[k]);
+			json_array_append_new(merged, json_pack("{s:s, s:s}", "code", c, "name",
+								l ? l->name : "?"));
+		}
+		char c[4];
+		snprintf(c, sizeof c, "%02d", u->code);
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:o}", "code", c, "name",
+						     u->name, "kind", u->kind, "merged_from",
+						     merged));
+	}
+	int rc = print_json(o, arr);
+	json_decref(arr);
+	return rc;
+}
+
+static int cmd_check(struct opts *o)
+{
+	struct reg *r;
+	int rc;
+	if ((rc = open_reg(o, &r)))
+		return rc;
+	struct pop_err e = {0};
+	int64_t n = 0;
+	int prc = store_integrity_check(r->st, &e);
+	if (!prc)
+		prc = store_person_count(r->st, &n, &e);
+	if (prc) {
+		reg_close(r);
+		return fail(&e, prc);
+	}
+	json_t *j = json_pack("{s:s, s:s, s:I}", "integrity", "ok", "backend",
+			      store_backend(r->st), "persons", (json_int_t)n);
+	rc = print_json(o, j);
+	json_decref(j);
+	reg_close(r);
+	return rc;
+}
+
+static int cmd_demo(struct opts *o)
+{
+	struct reg *r;
+	int rc;
+	if ((rc = open_reg(o, &r)))
+		return rc;
+	char ab[160];
+	struct reg_ctx ctx;
+	make_ctx(o, &ctx, ab, sizeof ab);
+	struct demo_stats stats;
+	struct pop_err e = {0};
+	int prc = reg_demo_seed(r, &ctx, o->people ? o->people : 3000, (uint64_t)o->seed, &stats,
+				&e);
+	if (prc) {
+		reg_close(r);
+		return fail(&e, prc);
+	}
+	json_t *j = json_pack("{s:I, s:I, s:I, s:I, s:o}", "persons", (json_int_t)stats.persons,
+			      "events", (json_int_t)stats.events, "households",
+			      (json_int_t)stats.households, "refused",
+			      (json_int_t)stats.refused, "sample_pid",
+			      json_string(stats.sample_pid));
+	rc = print_json(o, j);
+	json_decref(j);
+	reg_close(r);
+	return rc;
+}
+
+static void help(FILE *f)
+{
+	fprintf(f,
+		"popid: national population registry\n\n"
+		"usage: popid COMMAND [ARGS] [--db PATH] [--compact]\n\n"
+		"  init [--authority NAME] [--key FILE]   create a registry and its signing key\n"
+		"  pid parse|explain ID                   read a personal ID number\n"
+		"  pid check ID [--dob D] [--sex S]       check it against a date of birth, sex\n"
+		"  name normalize|fold|key TEXT           Vietnamese name forms\n"
+		"  person show|history PID                a person, or their journal\n"
+		"  household show ID [--on DATE]          a household and its members on a date\n"
+		"  residence show PID [--on DATE]         permanent and temporary residence\n"
+		"  residence confirm PID                  signed confirmation of residence (CT07)\n"
+		"  residence verify [FILE|-] [--jwk F]    verify a confirmation\n"
+		"  key show                               the registry's public signing key (JWK)\n"
+		"  event TYPE --field value ...           apply a life event (popid event help)\n"
+		"  event apply FILE|-                     apply JSON events, one per line\n"
+		"  region list                            provincial units and the 2025 merger\n"
+		"  check                                  integrity check of the store\n"
+		"  demo [--people N] [--seed S]           fill the registry with synthetic people\n\n"
+		"The database comes from --db or POPID_DB; the actor recorded in the journal from\n"
+		"--actor or POPID_ACTOR (default operator:USER@HOST).\n"
+		"Exit codes: 0 ok, 1 failure, 2 bad input, 3 not found, 4 refused by a rule,\n"
+		"5 verification failed.\n");
+}
+
+int cli_main(int argc, char **argv)
+{
+	if (argc < 2 || !strcmp(argv[1], "help") || !strcmp(argv[1], "--help") ||
+	    !strcmp(argv[1], "-h")) {
+		help(argc < 2 ? stderr : stdout);
+		return argc < 2 ? CLI_EUSAGE : CLI_OK;
+	}
+	static const struct {
+		const char *name;
+		int (*fn)(struct opts *o);
+	} cmds[] = {
+		{"init", cmd_init},     {"pid", cmd_pid},           {"name", cmd_name},
+		{"person", cmd_person}, {"household", cmd_household}, {"residence", cmd_residence},
+		{"key", cmd_key},       {"event", cmd_event},       {"region", cmd_region},
+		{"check", cmd_check},   {"demo", cmd_demo},
+	};
+	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+		if (strcmp(argv[1], cmds[i].name))
+			continue;
+		struct opts o = {0};
+		int rc = parse_opts(argv[1], argc - 2, argv + 2, &o);
+		if (rc == 0) {
+			if (o.fields && strcmp(argv[1], "event"))
+				rc = usage_error("unknown option for %s", argv[1]);
+			else
+				rc = cmds[i].fn(&o);
+		}
+		json_decref(o.fields);
+		return rc;
+	}
+	return usage_error("unknown command '%s'", argv[1]);
+}

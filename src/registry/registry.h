@@ -1,0 +1,82 @@
+/*
+ * The registry service: people, households, residence, identity cards and the life events that
+ * change them. Every change is an event (a JSON object, the same from the CLI and the API) that is
+ * validated against the rules of the law, appended to the journal and projected onto the current
+ * tables in one transaction: a rejected or failed event changes nothing, and says which rule it
+ * broke. Reads render records as JSON (jansson). Knows nothing of HTTP or the command line.
+ */
+#ifndef POP_REGISTRY_REGISTRY_H
+#define POP_REGISTRY_REGISTRY_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "core/err.h"
+#include "core/records.h"
+#include "store/store.h"
+
+/* A registry handle: one store connection plus the registry's settings. One thread at a time. */
+struct reg {
+	struct store *st;
+	uint8_t alloc_key[PID_ALLOC_KEY_LEN];
+	char name[128]; /* the issuing authority's name, shown on documents */
+};
+
+/* Who acts and when: passed to every call so rules and the journal agree on "now". */
+struct reg_ctx {
+	const char *actor;  /* "operator:root@host", "client:ministry-of-health", ... */
+	struct pdate today; /* the registry's current date */
+	int64_t now_ms;     /* unix milliseconds */
+};
+
+/* Fills ctx->today/now_ms from the system clock (the actor is left to the caller). */
+void reg_ctx_now(struct reg_ctx *ctx, const char *actor);
+
+/*
+ * Creates a registry at uri (or opens an existing one and applies migrations), with its own
+ * number-allocation key and authority name. Idempotent: an existing registry keeps its keys.
+ */
+int reg_init(const char *uri, const char *authority, struct pop_err *err) POP_MUST_USE;
+
+/* Opens an existing registry. The caller owns *out (reg_close). */
+int reg_open(const char *uri, struct reg **out, struct pop_err *err) POP_MUST_USE;
+void reg_close(struct reg *r);
+
+/*
+ * Applies one event. `ev` is a JSON object with "type" and the type's fields (see
+ * docs/EVENTS.md); unknown fields are refused. On success *result (owned by the caller) says what
+ * happened: {"seq": N, "type": ..., "pid": ... , ...}. On refusal nothing is stored, err names the
+ * rule and the return is POP_EINVAL (malformed), POP_ENOTFOUND (a named record is missing),
+ * POP_ERULE (a rule forbids it) or POP_ESTORE.
+ */
+int reg_event_apply(struct reg *r, const struct reg_ctx *ctx, json_t *ev, json_t **result,
+		    struct pop_err *err) POP_MUST_USE;
+
+/* The event types, for help texts: a NULL-terminated list of {name, summary}. */
+struct reg_event_type {
+	const char *name;
+	const char *summary;
+	const char *fields; /* "pid date [new_head]" */
+};
+extern const struct reg_event_type reg_event_types[];
+
+/* Parses a personal ID string into the integer key, with the parser's message on failure. */
+int reg_parse_pid(const char *s, int64_t *out, struct pop_err *err) POP_MUST_USE;
+
+/* Reads, rendered as JSON objects owned by the caller. */
+int reg_person_json(struct reg *r, int64_t pid, json_t **out, struct pop_err *err) POP_MUST_USE;
+int reg_history_json(struct reg *r, int64_t pid, json_t **out, struct pop_err *err) POP_MUST_USE;
+/* The household with its head and members on `on` (none: today). */
+int reg_household_json(struct reg *r, int64_t household, struct pdate on, json_t **out,
+		       struct pop_err *err) POP_MUST_USE;
+/* The permanent and temporary residence of a person on `on` (none: current). */
+int reg_residence_json(struct reg *r, int64_t pid, struct pdate on, json_t **out,
+		       struct pop_err *err) POP_MUST_USE;
+
+/* JSON renderings of records (new references). */
+json_t *reg_render_person(const struct person *p);
+json_t *reg_render_residence(const struct residence *res);
+json_t *reg_render_card(const struct card *c);
+json_t *reg_render_province(int code);
+
+#endif

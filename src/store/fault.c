@@ -1,0 +1,190 @@
+/*
+ * The fault-injecting backend, for tests of error paths (as SQLite and curl inject failures).
+ *
+ * "fault:URI" opens the store at URI and wraps it: every operation is forwarded, and once armed
+ * with store_fault_arm(st, n) the n-th write operation from then on (commit included) fails with
+ * POP_ESTORE instead of reaching the inner store. A test counts the writes a service call makes
+ * (store_fault_writes), then replays the call failing at each of them in turn and checks that
+ * nothing of the failed call remains.
+ */
+#include "store/store.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct fault_store {
+	struct store base;
+	struct store *inner;
+	int writes;  /* write operations seen */
+	int fail_at; /* fail when writes reaches this; 0: disarmed */
+};
+
+static struct fault_store *F(struct store *st)
+{
+	return (struct fault_store *)st;
+}
+
+void store_fault_arm(struct store *st, int n)
+{
+	if (strcmp(st->ops->name, "fault") != 0)
+		return;
+	F(st)->fail_at = n > 0 ? F(st)->writes + n : 0;
+}
+
+int store_fault_writes(struct store *st)
+{
+	return strcmp(st->ops->name, "fault") == 0 ? F(st)->writes : 0;
+}
+
+/* Counts a write; returns POP_ESTORE (and disarms) when it is the one to fail. */
+static int count_write(struct store *st, const char *op, struct pop_err *err)
+{
+	struct fault_store *f = F(st);
+	f->writes++;
+	if (f->fail_at && f->writes == f->fail_at) {
+		f->fail_at = 0;
+		return pop_fail(err, POP_ESTORE, "store-fault", "injected fault in %s", op);
+	}
+	return 0;
+}
+
+#define FWD(name, params, args)                                                \
+	static int fa_##name params                                            \
+	{                                                                      \
+		return F(st)->inner->ops->name args;                           \
+	}
+#define FWD_WRITE(name, params, args)                                          \
+	static int fa_##name params                                            \
+	{                                                                      \
+		int rc_ = count_write(st, #name, err);                          \
+		return rc_ ? rc_ : F(st)->inner->ops->name args;               \
+	}
+
+static void fa_close(struct store *st)
+{
+	store_close(F(st)->inner);
+	free(st);
+}
+
+static void fa_rollback(struct store *st)
+{
+	store_rollback(F(st)->inner);
+}
+
+FWD(begin, (struct store * st, struct pop_err *err), (F(st)->inner, err))
+FWD_WRITE(commit, (struct store * st, struct pop_err *err), (F(st)->inner, err))
+FWD(integrity_check, (struct store * st, struct pop_err *err), (F(st)->inner, err))
+FWD(meta_get,
+    (struct store * st, const char *key, void *buf, size_t cap, size_t *len, struct pop_err *err),
+    (F(st)->inner, key, buf, cap, len, err))
+FWD_WRITE(meta_set,
+	  (struct store * st, const char *key, const void *val, size_t len, struct pop_err *err),
+	  (F(st)->inner, key, val, len, err))
+FWD(person_get, (struct store * st, int64_t pid, struct person *out, struct pop_err *err),
+    (F(st)->inner, pid, out, err))
+FWD(person_exists, (struct store * st, int64_t pid, struct pop_err *err), (F(st)->inner, pid, err))
+FWD_WRITE(person_insert, (struct store * st, const struct person *p, struct pop_err *err),
+	  (F(st)->inner, p, err))
+FWD_WRITE(person_update, (struct store * st, const struct person *p, struct pop_err *err),
+	  (F(st)->inner, p, err))
+FWD(person_children,
+    (struct store * st, int64_t pid, store_person_fn *fn, void *ctx, struct pop_err *err),
+    (F(st)->inner, pid, fn, ctx, err))
+FWD(person_count, (struct store * st, int64_t *n, struct pop_err *err), (F(st)->inner, n, err))
+FWD(household_get, (struct store * st, int64_t id, struct household *out, struct pop_err *err),
+    (F(st)->inner, id, out, err))
+FWD_WRITE(household_insert, (struct store * st, struct household *h, struct pop_err *err),
+	  (F(st)->inner, h, err))
+FWD_WRITE(household_update, (struct store * st, const struct household *h, struct pop_err *err),
+	  (F(st)->inner, h, err))
+FWD(household_members,
+    (struct store * st, int64_t hh, struct pdate on, store_residence_fn *fn, void *ctx,
+     struct pop_err *err),
+    (F(st)->inner, hh, on, fn, ctx, err))
+FWD(household_head_on,
+    (struct store * st, int64_t hh, struct pdate on, int64_t *head, struct pop_err *err),
+    (F(st)->inner, hh, on, head, err))
+FWD_WRITE(household_head_set,
+	  (struct store * st, int64_t hh, int64_t head, struct pdate from, struct pop_err *err),
+	  (F(st)->inner, hh, head, from, err))
+FWD(residence_current,
+    (struct store * st, int64_t pid, char kind, struct residence *out, struct pop_err *err),
+    (F(st)->inner, pid, kind, out, err))
+FWD_WRITE(residence_insert, (struct store * st, struct residence *r, struct pop_err *err),
+	  (F(st)->inner, r, err))
+FWD_WRITE(residence_update, (struct store * st, const struct residence *r, struct pop_err *err),
+	  (F(st)->inner, r, err))
+FWD(residence_history,
+    (struct store * st, int64_t pid, store_residence_fn *fn, void *ctx, struct pop_err *err),
+    (F(st)->inner, pid, fn, ctx, err))
+FWD(card_current, (struct store * st, int64_t pid, struct card *out, struct pop_err *err),
+    (F(st)->inner, pid, out, err))
+FWD_WRITE(card_insert, (struct store * st, struct card *c, struct pop_err *err),
+	  (F(st)->inner, c, err))
+FWD_WRITE(card_update, (struct store * st, const struct card *c, struct pop_err *err),
+	  (F(st)->inner, c, err))
+FWD(card_history,
+    (struct store * st, int64_t pid, store_card_fn *fn, void *ctx, struct pop_err *err),
+    (F(st)->inner, pid, fn, ctx, err))
+FWD_WRITE(event_append, (struct store * st, struct event *e, struct pop_err *err),
+	  (F(st)->inner, e, err))
+FWD(event_history,
+    (struct store * st, int64_t pid, store_event_fn *fn, void *ctx, struct pop_err *err),
+    (F(st)->inner, pid, fn, ctx, err))
+FWD(series_get, (struct store * st, int64_t series, uint32_t *next, struct pop_err *err),
+    (F(st)->inner, series, next, err))
+FWD_WRITE(series_set, (struct store * st, int64_t series, uint32_t next, struct pop_err *err),
+	  (F(st)->inner, series, next, err))
+
+static const struct store_ops fault_ops = {
+	.version = STORE_OPS_VERSION,
+	.caps = STORE_CAP_INTEGRITY,
+	.name = "fault",
+	.close = fa_close,
+	.begin = fa_begin,
+	.commit = fa_commit,
+	.rollback = fa_rollback,
+	.integrity_check = fa_integrity_check,
+	.meta_get = fa_meta_get,
+	.meta_set = fa_meta_set,
+	.person_get = fa_person_get,
+	.person_exists = fa_person_exists,
+	.person_insert = fa_person_insert,
+	.person_update = fa_person_update,
+	.person_children = fa_person_children,
+	.person_count = fa_person_count,
+	.household_get = fa_household_get,
+	.household_insert = fa_household_insert,
+	.household_update = fa_household_update,
+	.household_members = fa_household_members,
+	.household_head_on = fa_household_head_on,
+	.household_head_set = fa_household_head_set,
+	.residence_current = fa_residence_current,
+	.residence_insert = fa_residence_insert,
+	.residence_update = fa_residence_update,
+	.residence_history = fa_residence_history,
+	.card_current = fa_card_current,
+	.card_insert = fa_card_insert,
+	.card_update = fa_card_update,
+	.card_history = fa_card_history,
+	.event_append = fa_event_append,
+	.event_history = fa_event_history,
+	.series_get = fa_series_get,
+	.series_set = fa_series_set,
+};
+
+int store__fault_open(const char *inner_uri, int create, struct store **out, struct pop_err *err)
+{
+	*out = NULL;
+	struct fault_store *f = calloc(1, sizeof *f);
+	if (!f)
+		return pop_fail(err, POP_ENOMEM, "nomem", "out of memory");
+	int rc = store_open(inner_uri, create, &f->inner, err);
+	if (rc) {
+		free(f);
+		return rc;
+	}
+	f->base.ops = &fault_ops;
+	*out = &f->base;
+	return 0;
+}

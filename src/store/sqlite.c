@@ -1,0 +1,1061 @@
+/*
+ * The SQLite backend of the store: the embedded default.
+ *
+ * One connection per struct store (SQLITE_OPEN_NOMUTEX: a connection belongs to one thread), WAL
+ * so readers never wait for the writer, synchronous=FULL so a commit that returned survives power
+ * loss (DESIGN.md's durability rule; WAL with NORMAL may lose the last commits on power failure).
+ * Statements are prepared once per connection, on first use, and reused. Schema changes are the
+ * numbered migrations below, applied in one transaction each, recorded in PRAGMA user_version.
+ * Invariants the services rely on are also enforced here as constraints (one open residence of a
+ * kind per person, one valid card per person), so a bug above cannot break them silently.
+ */
+#include "store/store.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Each entry moves the schema from version i to i + 1. Never edit one that has shipped. */
+static const char *const migrations[] = {
+	/* 1: the registry core */
+	"CREATE TABLE meta(key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE person("
+	" pid INTEGER PRIMARY KEY,"
+	" full_name TEXT NOT NULL, name_fold TEXT NOT NULL, name_key TEXT NOT NULL,"
+	" dob TEXT NOT NULL, sex INTEGER NOT NULL, birth_province INTEGER NOT NULL,"
+	" hometown TEXT NOT NULL, ethnicity TEXT NOT NULL, religion TEXT NOT NULL,"
+	" nationality TEXT NOT NULL,"
+	" father INTEGER, mother INTEGER, spouse INTEGER,"
+	" status INTEGER NOT NULL, death_date TEXT,"
+	" created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, version INTEGER NOT NULL);"
+	"CREATE INDEX person_name_key ON person(name_key, dob);"
+	"CREATE INDEX person_name_fold ON person(name_fold, dob);"
+	"CREATE INDEX person_father ON person(father) WHERE father IS NOT NULL;"
+	"CREATE INDEX person_mother ON person(mother) WHERE mother IS NOT NULL;"
+	"CREATE TABLE household("
+	" id INTEGER PRIMARY KEY, head INTEGER NOT NULL, province INTEGER NOT NULL,"
+	" commune TEXT NOT NULL, address TEXT NOT NULL, created TEXT NOT NULL);"
+	"CREATE TABLE household_head("
+	" household INTEGER NOT NULL, pid INTEGER NOT NULL, valid_from TEXT NOT NULL, ended TEXT);"
+	"CREATE INDEX household_head_hh ON household_head(household, valid_from);"
+	"CREATE UNIQUE INDEX household_head_open ON household_head(household) WHERE ended IS NULL;"
+	"CREATE TABLE residence("
+	" id INTEGER PRIMARY KEY, pid INTEGER NOT NULL,"
+	" kind TEXT NOT NULL CHECK (kind IN ('P', 'T')),"
+	" household INTEGER, relation TEXT NOT NULL, province INTEGER NOT NULL,"
+	" commune TEXT NOT NULL, address TEXT NOT NULL,"
+	" valid_from TEXT NOT NULL, valid_to TEXT, ended TEXT, end_reason TEXT NOT NULL);"
+	"CREATE INDEX residence_pid ON residence(pid, id);"
+	"CREATE INDEX residence_household ON residence(household, valid_from)"
+	" WHERE household IS NOT NULL;"
+	"CREATE UNIQUE INDEX residence_open ON residence(pid, kind) WHERE ended IS NULL;"
+	"CREATE TABLE card("
+	" id INTEGER PRIMARY KEY, pid INTEGER NOT NULL, issued TEXT NOT NULL, expires TEXT,"
+	" status INTEGER NOT NULL, status_date TEXT, reason TEXT NOT NULL);"
+	"CREATE INDEX card_pid ON card(pid, id);"
+	"CREATE UNIQUE INDEX card_valid ON card(pid) WHERE status = 0;"
+	"CREATE TABLE event("
+	" seq INTEGER PRIMARY KEY, type TEXT NOT NULL, effective TEXT NOT NULL,"
+	" recorded_at INTEGER NOT NULL, actor TEXT NOT NULL, legal_basis TEXT NOT NULL,"
+	" payload TEXT NOT NULL);"
+	"CREATE TABLE event_subject(pid INTEGER NOT NULL, seq INTEGER NOT NULL,"
+	" PRIMARY KEY (pid, seq)) WITHOUT ROWID;"
+	"CREATE TABLE pid_series(series INTEGER PRIMARY KEY, next INTEGER NOT NULL);",
+};
+#define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
+
+#define PERSON_COLS                                                                           \
+	"pid, full_name, name_fold, name_key, dob, sex, birth_province, hometown, ethnicity, " \
+	"religion, nationality, father, mother, spouse, status, death_date, created_at, "     \
+	"updated_at, version"
+#define RESIDENCE_COLS                                                                       \
+	"id, pid, kind, household, relation, province, commune, address, valid_from, valid_to, " \
+	"ended, end_reason"
+#define CARD_COLS "id, pid, issued, expires, status, status_date, reason"
+
+enum stmt_id {
+	S_BEGIN,
+	S_COMMIT,
+	S_ROLLBACK,
+	S_META_GET,
+	S_META_SET,
+	S_PERSON_GET,
+	S_PERSON_EXISTS,
+	S_PERSON_INSERT,
+	S_PERSON_UPDATE,
+	S_PERSON_CHILDREN,
+	S_PERSON_COUNT,
+	S_HH_GET,
+	S_HH_INSERT,
+	S_HH_UPDATE,
+	S_HH_MEMBERS,
+	S_HH_HEAD_ON,
+	S_HH_HEAD_END,
+	S_HH_HEAD_START,
+	S_HH_SET_HEAD,
+	S_RES_CURRENT,
+	S_RES_INSERT,
+	S_RES_UPDATE,
+	S_RES_HISTORY,
+	S_CARD_CURRENT,
+	S_CARD_INSERT,
+	S_CARD_UPDATE,
+	S_CARD_HISTORY,
+	S_EVENT_INSERT,
+	S_EVENT_SUBJECT,
+	S_EVENT_HISTORY,
+	S_SERIES_GET,
+	S_SERIES_SET,
+	N_STMT
+};
+
+static const char *const stmt_sql[N_STMT] = {
+	[S_BEGIN] = "BEGIN IMMEDIATE",
+	[S_COMMIT] = "COMMIT",
+	[S_ROLLBACK] = "ROLLBACK",
+	[S_META_GET] = "SELECT value FROM meta WHERE key = ?1",
+	[S_META_SET] = "INSERT INTO meta(key, value) VALUES (?1, ?2)"
+		       " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+	[S_PERSON_GET] = "SELECT " PERSON_COLS " FROM person WHERE pid = ?1",
+	[S_PERSON_EXISTS] = "SELECT 1 FROM person WHERE pid = ?1",
+	[S_PERSON_INSERT] = "INSERT INTO person(" PERSON_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6,"
+			    " ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+	[S_PERSON_UPDATE] = "UPDATE person SET full_name = ?2, name_fold = ?3, name_key = ?4,"
+			    " dob = ?5, sex = ?6, birth_province = ?7, hometown = ?8,"
+			    " ethnicity = ?9, religion = ?10, nationality = ?11, father = ?12,"
+			    " mother = ?13, spouse = ?14, status = ?15, death_date = ?16,"
+			    " created_at = ?17, updated_at = ?18, version = ?19 WHERE pid = ?1",
+	[S_PERSON_CHILDREN] = "SELECT " PERSON_COLS " FROM person WHERE father = ?1"
+			      " UNION SELECT " PERSON_COLS " FROM person WHERE mother = ?1"
+			      " ORDER BY dob, pid",
+	[S_PERSON_COUNT] = "SELECT count(*) FROM person",
+	[S_HH_GET] = "SELECT id, head, province, commune, address, created FROM household"
+		     " WHERE id = ?1",
+	[S_HH_INSERT] = "INSERT INTO household(head, province, commune, address, created)"
+			" VALUES (?1, ?2, ?3, ?4, ?5)",
+	[S_HH_UPDATE] = "UPDATE household SET head = ?2, province = ?3, commune = ?4,"
+			" address = ?5, created = ?6 WHERE id = ?1",
+	[S_HH_MEMBERS] = "SELECT " RESIDENCE_COLS " FROM residence WHERE household = ?1"
+			 " AND kind = 'P' AND ((?2 IS NULL AND ended IS NULL) OR (?2 IS NOT NULL"
+			 " AND valid_from <= ?2 AND (ended IS NULL OR ended > ?2)))"
+			 " ORDER BY valid_from, id",
+	[S_HH_HEAD_ON] = "SELECT pid FROM household_head WHERE household = ?1"
+			 " AND ((?2 IS NULL AND ended IS NULL) OR (?2 IS NOT NULL"
+			 " AND valid_from <= ?2 AND (ended IS NULL OR ended > ?2)))"
+			 " ORDER BY valid_from DESC, rowid DESC LIMIT 1",
+	[S_HH_HEAD_END] = "UPDATE household_head SET ended = ?2 WHERE household = ?1"
+			  " AND ended IS NULL",
+	[S_HH_HEAD_START] = "INSERT INTO household_head(household, pid, valid_from)"
+			    " VALUES (?1, ?2, ?3)",
+	[S_HH_SET_HEAD] = "UPDATE household SET head = ?2 WHERE id = ?1",
+	[S_RES_CURRENT] = "SELECT " RESIDENCE_COLS " FROM residence WHERE pid = ?1"
+			  " AND kind = ?2 AND ended IS NULL",
+	[S_RES_INSERT] = "INSERT INTO residence(pid, kind, household, relation, province, commune,"
+			 " address, valid_from, valid_to, ended, end_reason)"
+			 " VALUES (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+	[S_RES_UPDATE] = "UPDATE residence SET pid = ?2, kind = ?3, household = ?4,"
+			 " relation = ?5, province = ?6, commune = ?7, address = ?8,"
+			 " valid_from = ?9, valid_to = ?10, ended = ?11, end_reason = ?12"
+			 " WHERE id = ?1",
+	[S_RES_HISTORY] = "SELECT " RESIDENCE_COLS " FROM residence WHERE pid = ?1 ORDER BY id",
+	[S_CARD_CURRENT] = "SELECT " CARD_COLS " FROM card WHERE pid = ?1 AND status = 0",
+	[S_CARD_INSERT] = "INSERT INTO card(pid, issued, expires, status, status_date, reason)"
+			  " VALUES (?2, ?3, ?4, ?5, ?6, ?7)",
+	[S_CARD_UPDATE] = "UPDATE card SET pid = ?2, issued = ?3, expires = ?4, status = ?5,"
+			  " status_date = ?6, reason = ?7 WHERE id = ?1",
+	[S_CARD_HISTORY] = "SELECT " CARD_COLS " FROM card WHERE pid = ?1 ORDER BY id",
+	[S_EVENT_INSERT] = "INSERT INTO event(type, effective, recorded_at, actor, legal_basis,"
+			   " payload) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[S_EVENT_SUBJECT] = "INSERT OR IGNORE INTO event_subject(pid, seq) VALUES (?1, ?2)",
+	[S_EVENT_HISTORY] = "SELECT e.seq, e.type, e.effective, e.recorded_at, e.actor,"
+			    " e.legal_basis, e.payload FROM event_subject s"
+			    " JOIN event e ON e.seq = s.seq WHERE s.pid = ?1 ORDER BY s.seq",
+	[S_SERIES_GET] = "SELECT next FROM pid_series WHERE series = ?1",
+	[S_SERIES_SET] = "INSERT INTO pid_series(series, next) VALUES (?1, ?2)"
+			 " ON CONFLICT(series) DO UPDATE SET next = excluded.next",
+};
+
+struct sqlite_store {
+	struct store base;
+	sqlite3 *db;
+	sqlite3_stmt *stmt[N_STMT];
+};
+
+static struct sqlite_store *S(struct store *st)
+{
+	return (struct sqlite_store *)st;
+}
+
+/* Maps a SQLite result to a POP_E* code, filling err with SQLite's own message. */
+static int fail_db(struct sqlite_store *s, int rc, struct pop_err *err)
+{
+	int prim = rc & 0xff;
+	if (prim == SQLITE_CONSTRAINT)
+		return pop_fail(err, POP_ECONFLICT, "store-constraint", "%s",
+				sqlite3_errmsg(s->db));
+	if (prim == SQLITE_BUSY || prim == SQLITE_LOCKED)
+		return pop_fail(err, POP_EAGAIN, "store-busy", "the database is busy: %s",
+				sqlite3_errmsg(s->db));
+	if (prim == SQLITE_NOMEM)
+		return pop_fail(err, POP_ENOMEM, "store-nomem", "out of memory in SQLite");
+	return pop_fail(err, POP_ESTORE, "store-failure", "SQLite: %s", sqlite3_errmsg(s->db));
+}
+
+/* The cached statement id, prepared on first use. NULL (with err filled) on failure. */
+static sqlite3_stmt *prep(struct sqlite_store *s, enum stmt_id id, struct pop_err *err)
+{
+	if (!s->stmt[id]) {
+		int rc = sqlite3_prepare_v3(s->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
+					    &s->stmt[id], NULL);
+		if (rc != SQLITE_OK) {
+			fail_db(s, rc, err);
+			return NULL;
+		}
+	}
+	return s->stmt[id];
+}
+
+/* Resets a statement after use and passes rc through. */
+static int done(sqlite3_stmt *q, int rc)
+{
+	sqlite3_reset(q);
+	sqlite3_clear_bindings(q);
+	return rc;
+}
+
+static void bind_date(sqlite3_stmt *q, int i, struct pdate d)
+{
+	if (pdate_is_none(d)) {
+		sqlite3_bind_null(q, i);
+	} else {
+		char buf[11];
+		pdate_format(d, buf);
+		sqlite3_bind_text(q, i, buf, -1, SQLITE_TRANSIENT);
+	}
+}
+
+static void bind_pid(sqlite3_stmt *q, int i, int64_t pid)
+{
+	if (pid)
+		sqlite3_bind_int64(q, i, pid);
+	else
+		sqlite3_bind_null(q, i);
+}
+
+static void bind_str(sqlite3_stmt *q, int i, const char *s)
+{
+	sqlite3_bind_text(q, i, s, -1, SQLITE_STATIC);
+}
+
+/* Reads a date column; a NULL column is the none value. -1 on a corrupt value. */
+static int col_date(sqlite3_stmt *q, int i, struct pdate *out)
+{
+	memset(out, 0, sizeof *out);
+	if (sqlite3_column_type(q, i) == SQLITE_NULL)
+		return 0;
+	const char *t = (const char *)sqlite3_column_text(q, i);
+	int n = sqlite3_column_bytes(q, i);
+	return pdate_parse(t, (size_t)n, out, NULL) == 0 ? 0 : -1;
+}
+
+static void col_str(sqlite3_stmt *q, int i, char *out, size_t cap)
+{
+	const unsigned char *t = sqlite3_column_text(q, i);
+	size_t n = (size_t)sqlite3_column_bytes(q, i);
+	if (!t)
+		n = 0;
+	if (n >= cap)
+		n = cap - 1;
+	memcpy(out, t ? (const char *)t : "", n);
+	out[n] = '\0';
+}
+
+static int corrupt(struct pop_err *err, const char *what)
+{
+	return pop_fail(err, POP_ESTORE, "store-corrupt", "corrupt value in the %s table", what);
+}
+
+static int exec(struct sqlite_store *s, const char *sql, struct pop_err *err)
+{
+	char *msg = NULL;
+	int rc = sqlite3_exec(s->db, sql, NULL, NULL, &msg);
+	if (rc != SQLITE_OK) {
+		int code = fail_db(s, rc, err);
+		if (msg && err)
+			snprintf(err->msg, sizeof err->msg, "SQLite: %s", msg);
+		sqlite3_free(msg);
+		return code;
+	}
+	return 0;
+}
+
+/* Runs a statement that returns no row. */
+static int step_done(struct sqlite_store *s, sqlite3_stmt *q, struct pop_err *err)
+{
+	int rc = sqlite3_step(q);
+	if (rc != SQLITE_DONE)
+		return done(q, fail_db(s, rc, err));
+	return done(q, 0);
+}
+
+/* ---- transactions and meta ---- */
+
+static int sq_begin(struct store *st, struct pop_err *err)
+{
+	struct sqlite_store *s = S(st);
+	sqlite3_stmt *q = prep(s, S_BEGIN, err);
+	return q ? step_done(s, q, err) : POP_ESTORE;
+}
+
+static int sq_commit(struct store *st, struct pop_err *err)
+{
+	struct sqlite_store *s = S(st);
+	sqlite3_stmt *q = prep(s, S_COMMIT, err);
+	if (!q)
+		return POP_ESTORE;
+	return step_done(s, q, err);
+}
+
+static void sq_rollback(struct store *st)
+{
+	struct sqlite_store *s = S(st);
+	if (!sqlite3_get_autocommit(s->db)) {
+		sqlite3_stmt *q = prep(s, S_ROLLBACK, NULL);
+		if (q)
+			(void)step_done(s, q, NULL);
+	}
+}
+
+static int sq_integrity_check(struct store *st, struct pop_err *err)
+{
+	struct sqlite_store *s = S(st);
+	sqlite3_stmt *q = NULL;
+	int rc = sqlite3_prepare_v2(s->db, "PRAGMA integrity_check", -1, &q, NULL);
+	if (rc != SQLITE_OK)
+		return fail_db(s, rc, err);
+	int result = 0;
+	rc = sqlite3_step(q);
+	if (rc != SQLITE_ROW) {
+		result = fail_db(s, rc, err);
+	} else {
+		const char *t = (const char *)sqlite3_column_text(q, 0);
+		if (!t || strcmp(t, "ok") != 0)
+			result = pop_fail(err, POP_ESTORE, "store-integrity",
+					  "integrity check failed: %s", t ? t : "(null)");
+	}
+	sqlite3_finalize(q);
+	return result;
+}
+
+static int sq_meta_get(struct store *st, const char *key, void *buf, size_t cap, size_t *len,
+		       struct pop_err *err)
+{
+	struct sqlite_store *s = S(st);
+	sqlite3_stmt *q = prep(s, S_META_GET, err);
+	if (!q)
+		return POP_ESTORE;
+	bind_str(q, 1, key);
+	int rc = sqlite3_step(q);
+	if (rc == SQLITE_DONE)
+		return done(q, pop_fail(err, POP_ENOTFOUND, "not-found", "no meta key '%s'", key));
+	if (rc != SQLITE_ROW)
+		return done(q, fail_db(s, rc, err));
+	size_t n = (size_t)sqlite3_column_bytes(q, 0);
+	const void *v = sqlite3_column_blob(q, 0);
+	if (len)
+		*len = n;
+	if (n > cap)
+		return done(q, pop_fail(err, POP_ETOOBIG, "meta-too-big", "meta '%s' too big", key));
+	if (n)
+		memcpy(buf, v, n);
+	return done(q, 0);
+}
+
+static int sq_meta_set(struct store *st, const char *key, const void *val, size_t len,
+		       struct pop_err *err)
+{
+	struct sqlite_store *s = S(st);
+	sqlite3_stmt *q = prep(s, S_META_SET, err);
+	if (!q)
+		return POP_ESTORE;
+	bind_str(q, 1, key);
+	sqlite3_bind_blob(q, 2, val, (int)len, SQLITE_STATIC);
+	return step_done(s, q, err);
+}
+
+/* ---- persons ---- */
+
+static int read_person(sqlite3_stmt *q, struct person *p)
+{
+	p->pid = sqlite3_column_int64(q, 0);
+	col_str(q, 1, p->full_name, sizeof p->full_name);
+	col_str(q, 2, p->name_fold, sizeof p->name_fold);
+	col_str(q, 3, p->name_key, sizeof p->name_key);
+	if (col_date(q, 4, &p->dob) != 0)
+		return -1;
+	p->sex = (enum sex)sqlite3_column_int(q, 5);
+	p->birth_province = sqlite3_column_int(q, 6);
+	col_str(q, 7, p->hometown, sizeof p->hometown);
+	col_str(q, 8, p->ethnicity, sizeof p->ethnicity);
+	col_str(q, 9, p->religion, sizeof p->religion);
+	col_str(q, 10, p->nationality, sizeof p->nationality);
+	p->father = sqlite3_column_int64(q, 11);
+	p->mother = sqlite3_column_int64(q, 12);
+	p->spouse = sqlite3_column_int64(q, 13);
+	p->status = (enum person_status)sqlite3_column_int(q, 14);
+	if (col_date(q, 15, &p->death_date) != 0)
+		return -1;
+	p->created_at = sqlite3_column_int64(q, 16);
+	p->updated_at = sqlite3_column_int64(q, 17);
+	p->version = sqlite3_column_int64(q, 18);
+	return 0;
+}
+
+static void bind_person(sqlite3_stmt *q, const struct person *p)
+{
+	sqlite3_bind_int64(q, 1, p->pid);
+	bind_str(q, 2, p->full_name);
+	bind_str(q, 3, p->name_fold);
+	bind_str(q, 4, p->name_key);
+	bind_date(q, 5, p->dob);
+	sqlite3_bind_int(q, 6, (int)p->sex);
+	sqlite3_bind_int(q, 7, p->birth_province);
+	bind_str(q, 8, p->hometown);
+	bind_str(q, 9, p->ethnicity);
+	bind_str(q, 10, p->religion);
+	bind_str(q, 11, p->nationality);
+	bind_pid(q, 12, p->father);
+	bind_pid(q, 13, p->mother);
+	bind_pid(q, 14, p->spouse);
+	sqlite3_bind_int(q, 15, (int)p->status);
+	bind_date(q, 16, p->death_date);
+	sqlite3_bind_int64(q, 17, p->created_at);
+	sqlite3_bind_int64(q, 18, p->updated_at);
+	sqlite3_bind_int64(q, 19, p->version);
+}
+
+static int sq_person_get(struct store *st, int64_t pid, struct person *out, struct pop_err *err)
+{
+	struct sqlite_store *s = S(st);
+	sqlite3_stmt *q = prep(s, S_PERSON_GET, err);
+	if (!q)
+		return POP_ESTORE;
+	sqlite3_bind_int64(q, 1, pid);
+	int rc = sqlite3_step(q);
+	if (rc == SQLITE_DONE) {
+		char buf[PID_LEN + 1];
+		pid_from_int(pid, buf);
+		return done(q, pop_fail(err, POP_ENOTFOUND, "person-not-found",
+					"no person with ID %s", buf));
+	}
+	if (rc != SQLITE_ROW)
+		return done(q, fail_db(s, rc, err));
+	if (read_person(q, out) != 0)
+		return done(q, corrupt(err, "person"));
+	return done(q, 0);
+}
+
+static int sq_person_exists(struct store *st, int64_t pid, struct pop_err *err)
+{
+	struct sqlite_store *s = S(st);
+	sqlite3_stmt *q = prep(s, S_PERSON_EXISTS, err);
+	if (!q)
+		return POP_ESTORE;
+	sqlite3_bind_int64(q, 1, pid);
+	int rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		return done(q, 1);
+	if (rc == SQLITE_DONE)
+		return done(q, 0);
+	return done(q, fail_db(s, rc, err));
+}
+
+static int person_write(struct store *st, enum stmt_id id, const struct person *p,
+			struct pop_err *err)
+{
+	struct sqlite_store *s = S(st);
+	sqlite3_stmt *q = prep(s, id, err);
+	if (!q)
+		return POP_ESTORE;
+	bind_person(q, p);
+	int rc = step_done(s, q, err);
+	if (rc == 0 && id == S_PERSON_UPDATE && sqlite3_changes(s->db) != 1)
+		return pop_fail(err, POP_ENOTFOUND, "person-not-found", "no such person to update");
+	return rc;
+}
+
+static int sq_person_insert(struct store *st, const struct person *p, struct pop_err *err)
+{
+	return person_write(st, S_PERSON_INSERT, p, err);
+}
+
+static int sq_person_update(struct store *st, const struct person *p, struct pop_err *err)
+{
+	return person_write(st, S_PERSON_UPDATE, p, err);
+}
+
+static int sq_person_children(struct store *st, int64_t pid, store_person_fn *fn, void *ctx,
+			      struct pop_err *err)
+{
+	struct sqlite_store *s = S(st);
+	sqlite3_stmt *q = prep(s, S_PERSON_CHILDREN, err);
+	if (!q)
+		return POP_ESTORE;
+	sqlite3_bind_int64(q, 1, pid);
+	int rc;
+	struct person p;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (read_person(q, &p) != 0)
+			return done(q, corrupt(err, "person"));
+		int stop = fn(ctx, &p);
+		if (stop)
+			return done(q, stop);
+	}
+	return done(q, rc == SQLITE_DONE ? 0 : fail_db(s, rc, err));
+}
+
+static int sq_person_count(struct store *st, int64_t *n, struct pop_err *err)
+{
+	struct sqlite_store *s = S(st);
+	sqlite3_stmt *q = prep(s, S_PERSON_COUNT, err);
+	if (!q)
+		return POP_ESTORE;
+	int rc = sqlite3_step(q);
+	if (rc != SQLITE_ROW)
+		return done(q, fail_db(s, rc, err));
+	*n = sqlite3_column_int64(q, 0);
+	return done(q, 0);
+}
+
+/* ---- households ---- */
+
+static int sq_household_get(struct store *st, int64_t id, struct household *out,
+			    struct pop_err *err)
+{
+	struct sqlite_store *s = S(st);
+	sqlite3_stmt *q = prep(s, S_HH_GET, err);
+	if (!q)
+		return POP_ESTORE;
+	sqlite3_bind_int64(q, 1, id);
+	int rc = sqlite3_step(q);
+	if (rc == SQLITE_DONE)
+		return done(q, pop_fail(err, POP_ENOTFOUND, "household-not-found",
+					"no household %lld", (long long)id));
+	if (rc != SQLITE_ROW)
+		return done(q, fail_db(s, rc, err));
+	out->id = sqlite3_column_int64(q, 0);
+	out->head = sqlite3_column_int64(q, 1);
+	out->province = sqlite3_column_int(q, 2);
+	col_str(q, 3, out->commune, sizeof out->commune);
+	col_str(q, 4, out->address, sizeof out->address);
+	if (col_date(q, 5, &out->created) != 0)
+		return done(q, corrupt(err, "household"));
+	return done(q, 0);
+}
+
+static void bind_household(sqlite3_stmt *q, const struct household *h, int first)
+{
+	sqlite3_bind_int64(q, first, h->head);
+	sqlite3_bind_int(q, first + 1, h->province);
+	bind_str(q, first + 2, h->commune);
+	bind_str(q, first + 3, h->address);
+	bind_date(q, first + 4, h->created);
+}
+
+static int sq_household_insert(struct store *st, struct household *h, struct pop_err *err)
+{
+	struct sqlite_store *s = S(st);
+	sqlite3_stmt *q = prep(s, S_HH_INSERT, err);
+	if (!q)
+		return POP_ESTORE;
+	bind_household(q, h, 1);
+	int rc = step_done(s, q, err);
+	if (rc == 0)
+		h->id = sqlite3_last_insert_rowid(s->db);
+	return rc;
+}
+
+static int sq_household_update(struct store *st, const struct household *h, struct pop_err *err)
+{
+	struct sqlite_store *s = S(st);
+	sqlite3_stmt *q = prep(s, S_HH_UPDATE, err);
+	if (!q)
+		return POP_ESTORE;
+	sqlite3_bind_int64(q, 1, h->id);
+	bind_household(q, h, 2);
+	return step_done(s, q, err);
+}
+
+static int read_residence(sqlite3_stmt *q, struct residence *r)
+{
+	r->id = sqlite3_column_int64(q, 0);
+	r->pid = sqlite3_column_int64(q, 1);
+	const unsigned char *k = sqlite3_column_text(q, 2);
+	r->kind = k ? (char)k[0] : 0;
+	r->household = sqlite3_column_int64(q, 3);
+	col_str(q, 4, r->relation, sizeof r->relation);
+	r->province = sqlite3_column_int(q, 5);
+	col_str(q, 6, r->commune, sizeof r->commune);
+	col_str(q, 7, r->address, sizeof r->address);
+	if (col_date(q, 8, &r->valid_from) || col_date(q, 9, &r->valid_to) ||
+	    col_date(q, 10, &r->ended))
+		return -1;
+	col_str(q, 11, r->end_reason, sizeof r->end_reason);
+	return 0;
+}
+
+static int each_residence(struct sqlite_store *s, sqlite3_stmt *q, store_residence_fn *fn,
+			  void *ctx, struct pop_err *err)
+{
+	int rc;
+	struct residence r;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (read_residence(q, &r) != 0)
+			return done(q, corrupt(err, "residence"));
+		int stop = fn(ctx, &r);
+		if (stop)
+			return done(q, stop);
+	}
+	return done(q, rc == SQLITE_DONE ? 0 : fail_db(s, rc, err));
+}
+
+static int sq_household_members(struct store *st, int64_t household, struct pdate on,
+				store_residence_fn *fn, void *ctx, struct pop_err *err)
+{
+	struct sqlite_store *s = S(st);
+	sqlite3_stmt *q = prep(s, S_HH_MEMBERS, err);
+	if (!q)
+		return POP_ESTORE;
+	sqlite3_bind_int64(q, 1, household);
+	bind_date(q, 2, on);
+	return each_residence(s, q, fn, ctx, err);
+}
+
+static int sq_household_head_on(struct store *st, int64_t household, struct pdate on,
+				int64_t *head, struct pop_err *err)
+{
+	struct sqlite_store *s = S(st);
+	sqlite3_stmt *q = prep(s, S_HH_HEAD_ON, err);
+	if (!q)
+		return POP_ESTORE;
+	sqlite3_bind_int64(q, 1, household);
+	bind_date(q, 2, on);
+	int rc = sqlite3_step(q);
+	if (rc == SQLITE_DONE)
+		return done(q, pop_fail(err, POP_ENOTFOUND, "household-no-head",
+					"household %lld had no head on that date",
+					(long long)household));
+	if (rc != SQLITE_ROW)
+		return done(q, fail_db(s, rc, err));
+	*head = sqlite3_column_int64(q, 0);
+	return done(q, 0);
+}
+
+static int sq_household_head_set(struct store *st, int64_t household, int64_t head,
+				 struct pdate from, struct pop_err *err)
+{
+	struct sqlite_store *s = S(st);
+	sqlite3_stmt *q = prep(s, S_HH_HEAD_END, err);
+	if (!q)
+		return POP_ESTORE;
+	sqlite3_bind_int64(q, 1, household);
+	bind_date(q, 2, from);
+	int rc = step_done(s, q, err);
+	if (rc)
+		return rc;
+	if (!(q = prep(s, S_HH_HEAD_START, err)))
+		return POP_ESTORE;
+	sqlite3_bind_int64(q, 1, household);
+	sqlite3_bind_int64(q, 2, head);
+	bind_date(q, 3, from);
+	if ((rc = step_done(s, q, err)))
+		return rc;
+	if (!(q = prep(s, S_HH_SET_HEAD, err)))
+		return POP_ESTORE;
+	sqlite3_bind_int64(q, 1, household);
+	sqlite3_bind_int64(q, 2, head);
+	return step_done(s, q, err);
+}
+
+/* ---- residence ---- */
+
+static int sq_residence_current(struct store *st, int64_t pid, char kind, struct residence *out,
+				struct pop_err *err)
+{
+	struct sqlite_store *s = S(st);
+	sqlite3_stmt *q = prep(s, S_RES_CURRENT, err);
+	if (!q)
+		return POP_ESTORE;
+	char k[2] = {kind, 0};
+	sqlite3_bind_int64(q, 1, pid);
+	sqlite3_bind_text(q, 2, k, 1, SQLITE_TRANSIENT);
+	int rc = sqlite3_step(q);
+	if (rc == SQLITE_DONE)
+		return done(q, pop_fail(err, POP_ENOTFOUND, "residence-not-found",
+					"no current %s residence",
+					kind == RESIDENCE_PERMANENT ? "permanent" : "temporary"));
+	if (rc != SQLITE_ROW)
+		return done(q, fail_db(s, rc, err));
+	if (read_residence(q, out) != 0)
+		return done(q, corrupt(err, "residence"));
+	return done(q, 0);
+}
+
+static void bind_residence(sqlite3_stmt *q, const struct residence *r)
+{
+	char k[2] = {r->kind, 0};
+	sqlite3_bind_int64(q, 1, r->id);
+	sqlite3_bind_int64(q, 2, r->pid);
+	sqlite3_bind_text(q, 3, k, 1, SQLITE_TRANSIENT);
+	bind_pid(q, 4, r->household);
+	bind_str(q, 5, r->relation);
+	sqlite3_bind_int(q, 6, r->province);
+	bind_str(q, 7, r->commune);
+	bind_str(q, 8, r->address);
+	bind_date(q, 9, r->valid_from);
+	bind_date(q, 10, r->valid_to);
+	bind_date(q, 11, r->ended);
+	bind_str(q, 12, r->end_reason);
+}
+
+static int sq_residence_insert(struct store *st, struct residence *r, struct pop_err *err)
+{
+	struct sqlite_store *s = S(st);
+	sqlite3_stmt *q = prep(s, S_RES_INSERT, err);
+	if (!q)
+		return POP_ESTORE;
+	bind_residence(q, r);
+	int rc = step_done(s, q, err);
+	if (rc == 0)
+		r->id = sqlite3_last_insert_rowid(s->db);
+	return rc;
+}
+
+static int sq_residence_update(struct store *st, const struct residence *r, struct pop_err *err)
+{
+	struct sqlite_store *s = S(st);
+	sqlite3_stmt *q = prep(s, S_RES_UPDATE, err);
+	if (!q)
+		return POP_ESTORE;
+	bind_residence(q, r);
+	return step_done(s, q, err);
+}
+
+static int sq_residence_history(struct store *st, int64_t pid, store_residence_fn *fn, void *ctx,
+				struct pop_err *err)
+{
+	struct sqlite_store *s = S(st);
+	sqlite3_stmt *q = prep(s, S_RES_HISTORY, err);
+	if (!q)
+		return POP_ESTORE;
+	sqlite3_bind_int64(q, 1, pid);
+	return each_residence(s, q, fn, ctx, err);
+}
+
+/* ---- cards ---- */
+
+static int read_card(sqlite3_stmt *q, struct card *c)
+{
+	c->id = sqlite3_column_int64(q, 0);
+	c->pid = sqlite3_column_int64(q, 1);
+	if (col_date(q, 2, &c->issued) || col_date(q, 3, &c->expires))
+		return -1;
+	c->never_expires = pdate_is_none(c->expires);
+	c->status = (enum card_status)sqlite3_column_int(q, 4);
+	if (col_date(q, 5, &c->status_date))
+		return -1;
+	col_str(q, 6, c->reason, sizeof c->reason);
+	return 0;
+}
+
+static void bind_card(sqlite3_stmt *q, const struct card *c)
+{
+	sqlite3_bind_int64(q, 1, c->id);
+	sqlite3_bind_int64(q, 2, c->pid);
+	bind_date(q, 3, c->issued);
+	struct pdate none = {0, 0, 0};
+	bind_date(q, 4, c->never_expires ? none : c->expires);
+	sqlite3_bind_int(q, 5, (int)c->status);
+	bind_date(q, 6, c->status_date);
+	bind_str(q, 7, c->reason);
+}
+
+static int sq_card_current(struct store *st, int64_t pid, struct card *out, struct pop_err *err)
+{
+	struct sqlite_store *s = S(st);
+	sqlite3_stmt *q = prep(s, S_CARD_CURRENT, err);
+	if (!q)
+		return POP_ESTORE;
+	sqlite3_bind_int64(q, 1, pid);
+	int rc = sqlite3_step(q);
+	if (rc == SQLITE_DONE)
+		return done(q, pop_fail(err, POP_ENOTFOUND, "card-not-found", "no valid card"));
+	if (rc != SQLITE_ROW)
+		return done(q, fail_db(s, rc, err));
+	if (read_card(q, out) != 0)
+		return done(q, corrupt(err, "card"));
+	return done(q, 0);
+}
+
+static int sq_card_insert(struct store *st, struct card *c, struct pop_err *err)
+{
+	struct sqlite_store *s = S(st);
+	sqlite3_stmt *q = prep(s, S_CARD_INSERT, err);
+	if (!q)
+		return POP_ESTORE;
+	bind_card(q, c);
+	int rc = step_done(s, q, err);
+	if (rc == 0)
+		c->id = sqlite3_last_insert_rowid(s->db);
+	return rc;
+}
+
+static int sq_card_update(struct store *st, const struct card *c, struct pop_err *err)
+{
+	struct sqlite_store *s = S(st);
+	sqlite3_stmt *q = prep(s, S_CARD_UPDATE, err);
+	if (!q)
+		return POP_ESTORE;
+	bind_card(q, c);
+	return step_done(s, q, err);
+}
+
+static int sq_card_history(struct store *st, int64_t pid, store_card_fn *fn, void *ctx,
+			   struct pop_err *err)
+{
+	struct sqlite_store *s = S(st);
+	sqlite3_stmt *q = prep(s, S_CARD_HISTORY, err);
+	if (!q)
+		return POP_ESTORE;
+	sqlite3_bind_int64(q, 1, pid);
+	int rc;
+	struct card c;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (read_card(q, &c) != 0)
+			return done(q, corrupt(err, "card"));
+		int stop = fn(ctx, &c);
+		if (stop)
+			return done(q, stop);
+	}
+	return done(q, rc == SQLITE_DONE ? 0 : fail_db(s, rc, err));
+}
+
+/* ---- journal ---- */
+
+static int sq_event_append(struct store *st, struct event *e, struct pop_err *err)
+{
+	struct sqlite_store *s = S(st);
+	sqlite3_stmt *q = prep(s, S_EVENT_INSERT, err);
+	if (!q)
+		return POP_ESTORE;
+	bind_str(q, 1, e->type);
+	bind_date(q, 2, e->effective);
+	sqlite3_bind_int64(q, 3, e->recorded_at);
+	bind_str(q, 4, e->actor);
+	bind_str(q, 5, e->legal_basis);
+	sqlite3_bind_text(q, 6, e->payload, (int)e->payload_len, SQLITE_STATIC);
+	int rc = step_done(s, q, err);
+	if (rc)
+		return rc;
+	e->seq = sqlite3_last_insert_rowid(s->db);
+	for (int i = 0; i < e->n_subjects; i++) {
+		if (!e->subjects[i])
+			continue;
+		if (!(q = prep(s, S_EVENT_SUBJECT, err)))
+			return POP_ESTORE;
+		sqlite3_bind_int64(q, 1, e->subjects[i]);
+		sqlite3_bind_int64(q, 2, e->seq);
+		if ((rc = step_done(s, q, err)))
+			return rc;
+	}
+	return 0;
+}
+
+static int sq_event_history(struct store *st, int64_t pid, store_event_fn *fn, void *ctx,
+			    struct pop_err *err)
+{
+	struct sqlite_store *s = S(st);
+	sqlite3_stmt *q = prep(s, S_EVENT_HISTORY, err);
+	if (!q)
+		return POP_ESTORE;
+	sqlite3_bind_int64(q, 1, pid);
+	int rc;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct event e;
+		memset(&e, 0, sizeof e);
+		e.seq = sqlite3_column_int64(q, 0);
+		col_str(q, 1, e.type, sizeof e.type);
+		if (col_date(q, 2, &e.effective))
+			return done(q, corrupt(err, "event"));
+		e.recorded_at = sqlite3_column_int64(q, 3);
+		col_str(q, 4, e.actor, sizeof e.actor);
+		col_str(q, 5, e.legal_basis, sizeof e.legal_basis);
+		e.payload = (const char *)sqlite3_column_text(q, 6);
+		e.payload_len = (size_t)sqlite3_column_bytes(q, 6);
+		e.subjects[0] = pid;
+		e.n_subjects = 1;
+		int stop = fn(ctx, &e);
+		if (stop)
+			return done(q, stop);
+	}
+	return done(q, rc == SQLITE_DONE ? 0 : fail_db(s, rc, err));
+}
+
+static int sq_series_get(struct store *st, int64_t series, uint32_t *next, struct pop_err *err)
+{
+	struct sqlite_store *s = S(st);
+	sqlite3_stmt *q = prep(s, S_SERIES_GET, err);
+	if (!q)
+		return POP_ESTORE;
+	sqlite3_bind_int64(q, 1, series);
+	int rc = sqlite3_step(q);
+	if (rc == SQLITE_DONE) {
+		*next = 0;
+		return done(q, 0);
+	}
+	if (rc != SQLITE_ROW)
+		return done(q, fail_db(s, rc, err));
+	*next = (uint32_t)sqlite3_column_int64(q, 0);
+	return done(q, 0);
+}
+
+static int sq_series_set(struct store *st, int64_t series, uint32_t next, struct pop_err *err)
+{
+	struct sqlite_store *s = S(st);
+	sqlite3_stmt *q = prep(s, S_SERIES_SET, err);
+	if (!q)
+		return POP_ESTORE;
+	sqlite3_bind_int64(q, 1, series);
+	sqlite3_bind_int64(q, 2, next);
+	return step_done(s, q, err);
+}
+
+/* ---- open, migrate, close ---- */
+
+static void sq_close(struct store *st)
+{
+	struct sqlite_store *s = S(st);
+	for (int i = 0; i < N_STMT; i++)
+		sqlite3_finalize(s->stmt[i]);
+	sqlite3_close(s->db);
+	free(s);
+}
+
+static int migrate(struct sqlite_store *s, struct pop_err *err)
+{
+	for (;;) {
+		int rc = exec(s, "BEGIN IMMEDIATE", err);
+		if (rc)
+			return rc;
+		sqlite3_stmt *q = NULL;
+		int version = -1;
+		if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &q, NULL) == SQLITE_OK &&
+		    sqlite3_step(q) == SQLITE_ROW)
+			version = sqlite3_column_int(q, 0);
+		sqlite3_finalize(q);
+		if (version < 0) {
+			rc = fail_db(s, sqlite3_errcode(s->db), err);
+			goto fail;
+		}
+		if (version > N_MIGRATIONS) {
+			rc = pop_fail(err, POP_ESTORE, "store-version",
+				      "the database has schema version %d, newer than this popid "
+				      "(%d): upgrade popid",
+				      version, N_MIGRATIONS);
+			goto fail;
+		}
+		if (version == N_MIGRATIONS)
+			return exec(s, "COMMIT", err);
+		if ((rc = exec(s, migrations[version], err)))
+			goto fail;
+		char pragma[64];
+		snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", version + 1);
+		if ((rc = exec(s, pragma, err)) || (rc = exec(s, "COMMIT", err)))
+			goto fail;
+		continue;
+	fail:
+		exec(s, "ROLLBACK", NULL);
+		return rc;
+	}
+}
+
+static const struct store_ops sqlite_ops = {
+	.version = STORE_OPS_VERSION,
+	.caps = STORE_CAP_INTEGRITY,
+	.name = "sqlite",
+	.close = sq_close,
+	.begin = sq_begin,
+	.commit = sq_commit,
+	.rollback = sq_rollback,
+	.integrity_check = sq_integrity_check,
+	.meta_get = sq_meta_get,
+	.meta_set = sq_meta_set,
+	.person_get = sq_person_get,
+	.person_exists = sq_person_exists,
+	.person_insert = sq_person_insert,
+	.person_update = sq_person_update,
+	.person_children = sq_person_children,
+	.person_count = sq_person_count,
+	.household_get = sq_household_get,
+	.household_insert = sq_household_insert,
+	.household_update = sq_household_update,
+	.household_members = sq_household_members,
+	.household_head_on = sq_household_head_on,
+	.household_head_set = sq_household_head_set,
+	.residence_current = sq_residence_current,
+	.residence_insert = sq_residence_insert,
+	.residence_update = sq_residence_update,
+	.residence_history = sq_residence_history,
+	.card_current = sq_card_current,
+	.card_insert = sq_card_insert,
+	.card_update = sq_card_update,
+	.card_history = sq_card_history,
+	.event_append = sq_event_append,
+	.event_history = sq_event_history,
+	.series_get = sq_series_get,
+	.series_set = sq_series_set,
+};
+
+int store__sqlite_open(const char *path, int create, struct store **out, struct pop_err *err)
+{
+	*out = NULL;
+	if (!path || !*path)
+		return pop_fail(err, POP_EINVAL, "store-uri", "empty database path");
+	struct stat sb;
+	if (!create && stat(path, &sb) != 0)
+		return pop_fail(err, POP_ENOTFOUND, "store-missing",
+				"no registry at %s (create one with: popid init --db %s)", path,
+				path);
+	struct sqlite_store *s = calloc(1, sizeof *s);
+	if (!s)
+		return pop_fail(err, POP_ENOMEM, "nomem", "out of memory");
+	s->base.ops = &sqlite_ops;
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
+	int rc = sqlite3_open_v2(path, &s->db, flags, NULL);
+	if (rc != SQLITE_OK) {
+		rc = pop_fail(err, POP_ESTORE, "store-open", "cannot open %s: %s", path,
+			      s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+		goto fail;
+	}
+	sqlite3_extended_result_codes(s->db, 1);
+	sqlite3_busy_timeout(s->db, 10000);
+	/* WAL: readers never block the writer. FULL: a returned commit survives power loss. */
+	if ((rc = exec(s,
+		       "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
+		       " PRAGMA foreign_keys = OFF; PRAGMA temp_store = MEMORY;"
+		       " PRAGMA cache_size = -65536; PRAGMA mmap_size = 1073741824;",
+		       err)))
+		goto fail;
+	if ((rc = migrate(s, err)))
+		goto fail;
+	*out = &s->base;
+	return 0;
+fail:
+	sq_close(&s->base);
+	return rc;
+}

@@ -1,0 +1,197 @@
+/*
+ * The store's front: picks a backend from the URI and forwards each wrapper to the connection's
+ * operation table. Nothing here knows SQL. See store.h.
+ */
+#include "store/store.h"
+
+#include <string.h>
+
+int store_open(const char *uri, int create, struct store **out, struct pop_err *err)
+{
+	*out = NULL;
+	if (!uri || !*uri)
+		return pop_fail(err, POP_EINVAL, "store-uri",
+				"no database given: use --db PATH or set POPID_DB");
+	if (strncmp(uri, "fault:", 6) == 0)
+		return store__fault_open(uri + 6, create, out, err);
+	if (strncmp(uri, "sqlite:", 7) == 0)
+		return store__sqlite_open(uri + 7, create, out, err);
+	if (strncmp(uri, "postgresql://", 13) == 0 || strncmp(uri, "postgres://", 11) == 0)
+		return pop_fail(err, POP_EINVAL, "store-uri",
+				"the PostgreSQL backend is not built yet; use sqlite:PATH");
+	if (strstr(uri, "://"))
+		return pop_fail(err, POP_EINVAL, "store-uri", "unknown store URI scheme in '%s'",
+				uri);
+	return store__sqlite_open(uri, create, out, err);
+}
+
+void store_close(struct store *st)
+{
+	if (st)
+		st->ops->close(st);
+}
+
+const char *store_backend(const struct store *st)
+{
+	return st->ops->name;
+}
+
+int store_begin(struct store *st, struct pop_err *err)
+{
+	return st->ops->begin(st, err);
+}
+
+int store_commit(struct store *st, struct pop_err *err)
+{
+	return st->ops->commit(st, err);
+}
+
+void store_rollback(struct store *st)
+{
+	st->ops->rollback(st);
+}
+
+int store_integrity_check(struct store *st, struct pop_err *err)
+{
+	return st->ops->integrity_check(st, err);
+}
+
+int store_meta_get(struct store *st, const char *key, void *buf, size_t cap, size_t *len,
+		   struct pop_err *err)
+{
+	return st->ops->meta_get(st, key, buf, cap, len, err);
+}
+
+int store_meta_set(struct store *st, const char *key, const void *val, size_t len,
+		   struct pop_err *err)
+{
+	return st->ops->meta_set(st, key, val, len, err);
+}
+
+int store_person_get(struct store *st, int64_t pid, struct person *out, struct pop_err *err)
+{
+	return st->ops->person_get(st, pid, out, err);
+}
+
+int store_person_exists(struct store *st, int64_t pid, struct pop_err *err)
+{
+	return st->ops->person_exists(st, pid, err);
+}
+
+int store_person_insert(struct store *st, const struct person *p, struct pop_err *err)
+{
+	return st->ops->person_insert(st, p, err);
+}
+
+int store_person_update(struct store *st, const struct person *p, struct pop_err *err)
+{
+	return st->ops->person_update(st, p, err);
+}
+
+int store_person_children(struct store *st, int64_t pid, store_person_fn *fn, void *ctx,
+			  struct pop_err *err)
+{
+	return st->ops->person_children(st, pid, fn, ctx, err);
+}
+
+int store_person_count(struct store *st, int64_t *n, struct pop_err *err)
+{
+	return st->ops->person_count(st, n, err);
+}
+
+int store_household_get(struct store *st, int64_t id, struct household *out, struct pop_err *err)
+{
+	return st->ops->household_get(st, id, out, err);
+}
+
+int store_household_insert(struct store *st, struct household *h, struct pop_err *err)
+{
+	return st->ops->household_insert(st, h, err);
+}
+
+int store_household_update(struct store *st, const struct household *h, struct pop_err *err)
+{
+	return st->ops->household_update(st, h, err);
+}
+
+int store_household_members(struct store *st, int64_t household, struct pdate on,
+			    store_residence_fn *fn, void *ctx, struct pop_err *err)
+{
+	return st->ops->household_members(st, household, on, fn, ctx, err);
+}
+
+int store_household_head_on(struct store *st, int64_t household, struct pdate on, int64_t *head,
+			    struct pop_err *err)
+{
+	return st->ops->household_head_on(st, household, on, head, err);
+}
+
+int store_household_head_set(struct store *st, int64_t household, int64_t head, struct pdate from,
+			     struct pop_err *err)
+{
+	return st->ops->household_head_set(st, household, head, from, err);
+}
+
+int store_residence_current(struct store *st, int64_t pid, char kind, struct residence *out,
+			    struct pop_err *err)
+{
+	return st->ops->residence_current(st, pid, kind, out, err);
+}
+
+int store_residence_insert(struct store *st, struct residence *r, struct pop_err *err)
+{
+	return st->ops->residence_insert(st, r, err);
+}
+
+int store_residence_update(struct store *st, const struct residence *r, struct pop_err *err)
+{
+	return st->ops->residence_update(st, r, err);
+}
+
+int store_residence_history(struct store *st, int64_t pid, store_residence_fn *fn, void *ctx,
+			    struct pop_err *err)
+{
+	return st->ops->residence_history(st, pid, fn, ctx, err);
+}
+
+int store_card_current(struct store *st, int64_t pid, struct card *out, struct pop_err *err)
+{
+	return st->ops->card_current(st, pid, out, err);
+}
+
+int store_card_insert(struct store *st, struct card *c, struct pop_err *err)
+{
+	return st->ops->card_insert(st, c, err);
+}
+
+int store_card_update(struct store *st, const struct card *c, struct pop_err *err)
+{
+	return st->ops->card_update(st, c, err);
+}
+
+int store_card_history(struct store *st, int64_t pid, store_card_fn *fn, void *ctx,
+		       struct pop_err *err)
+{
+	return st->ops->card_history(st, pid, fn, ctx, err);
+}
+
+int store_event_append(struct store *st, struct event *e, struct pop_err *err)
+{
+	return st->ops->event_append(st, e, err);
+}
+
+int store_event_history(struct store *st, int64_t pid, store_event_fn *fn, void *ctx,
+			struct pop_err *err)
+{
+	return st->ops->event_history(st, pid, fn, ctx, err);
+}
+
+int store_series_get(struct store *st, int64_t series, uint32_t *next, struct pop_err *err)
+{
+	return st->ops->series_get(st, series, next, err);
+}
+
+int store_series_set(struct store *st, int64_t series, uint32_t next, struct pop_err *err)
+{
+	return st->ops->series_set(st, series, next, err);
+}

@@ -1,0 +1,183 @@
+/*
+ * The store: a runtime table of domain-level operations, in the manner of SQLite's VFS or curl's
+ * TLS backends. Callers use only the wrappers declared here; store_open picks the backend from the
+ * URI ("sqlite:PATH", a bare path, or "fault:" + another URI for the fault-injecting backend used
+ * by tests). No SQL crosses this interface: each backend keeps its own.
+ *
+ * One `struct store` is one connection, used by one thread at a time: a threaded caller opens
+ * one per thread. Writes happen inside store_begin/store_commit; on any error the caller calls
+ * store_rollback, and nothing of the transaction remains. A commit that returned 0 is durable.
+ */
+#ifndef POP_STORE_STORE_H
+#define POP_STORE_STORE_H
+
+#include <stdint.h>
+
+#include "core/err.h"
+#include "core/records.h"
+
+#define STORE_OPS_VERSION 1
+
+/* Capability bits a backend advertises. */
+#define STORE_CAP_INTEGRITY 0x1 /* integrity_check does a real check */
+
+struct store;
+
+/* Iteration callbacks: return 0 to go on, non-zero to stop (that value is returned). */
+typedef int store_person_fn(void *ctx, const struct person *p);
+typedef int store_residence_fn(void *ctx, const struct residence *r);
+typedef int store_card_fn(void *ctx, const struct card *c);
+typedef int store_event_fn(void *ctx, const struct event *e);
+
+struct store_ops {
+	int version; /* STORE_OPS_VERSION */
+	unsigned caps;
+	const char *name;
+
+	void (*close)(struct store *st);
+	int (*begin)(struct store *st, struct pop_err *err);
+	int (*commit)(struct store *st, struct pop_err *err);
+	void (*rollback)(struct store *st);
+	int (*integrity_check)(struct store *st, struct pop_err *err);
+
+	int (*meta_get)(struct store *st, const char *key, void *buf, size_t cap, size_t *len,
+			struct pop_err *err);
+	int (*meta_set)(struct store *st, const char *key, const void *val, size_t len,
+			struct pop_err *err);
+
+	int (*person_get)(struct store *st, int64_t pid, struct person *out, struct pop_err *err);
+	int (*person_exists)(struct store *st, int64_t pid, struct pop_err *err);
+	int (*person_insert)(struct store *st, const struct person *p, struct pop_err *err);
+	int (*person_update)(struct store *st, const struct person *p, struct pop_err *err);
+	int (*person_children)(struct store *st, int64_t pid, store_person_fn *fn, void *ctx,
+			       struct pop_err *err);
+	int (*person_count)(struct store *st, int64_t *n, struct pop_err *err);
+
+	int (*household_get)(struct store *st, int64_t id, struct household *out,
+			     struct pop_err *err);
+	int (*household_insert)(struct store *st, struct household *h, struct pop_err *err);
+	int (*household_update)(struct store *st, const struct household *h, struct pop_err *err);
+	int (*household_members)(struct store *st, int64_t household, struct pdate on,
+				 store_residence_fn *fn, void *ctx, struct pop_err *err);
+	int (*household_head_on)(struct store *st, int64_t household, struct pdate on,
+				 int64_t *head, struct pop_err *err);
+	int (*household_head_set)(struct store *st, int64_t household, int64_t head,
+				  struct pdate from, struct pop_err *err);
+
+	int (*residence_current)(struct store *st, int64_t pid, char kind, struct residence *out,
+				 struct pop_err *err);
+	int (*residence_insert)(struct store *st, struct residence *r, struct pop_err *err);
+	int (*residence_update)(struct store *st, const struct residence *r, struct pop_err *err);
+	int (*residence_history)(struct store *st, int64_t pid, store_residence_fn *fn, void *ctx,
+				 struct pop_err *err);
+
+	int (*card_current)(struct store *st, int64_t pid, struct card *out, struct pop_err *err);
+	int (*card_insert)(struct store *st, struct card *c, struct pop_err *err);
+	int (*card_update)(struct store *st, const struct card *c, struct pop_err *err);
+	int (*card_history)(struct store *st, int64_t pid, store_card_fn *fn, void *ctx,
+			    struct pop_err *err);
+
+	int (*event_append)(struct store *st, struct event *e, struct pop_err *err);
+	int (*event_history)(struct store *st, int64_t pid, store_event_fn *fn, void *ctx,
+			     struct pop_err *err);
+
+	int (*series_get)(struct store *st, int64_t series, uint32_t *next, struct pop_err *err);
+	int (*series_set)(struct store *st, int64_t series, uint32_t next, struct pop_err *err);
+};
+
+/* Every backend's connection starts with this. */
+struct store {
+	const struct store_ops *ops;
+};
+
+/*
+ * Opens a connection. With `create`, a missing database is created; either way pending
+ * migrations are applied. The caller owns *out and closes it with store_close.
+ */
+int store_open(const char *uri, int create, struct store **out, struct pop_err *err) POP_MUST_USE;
+void store_close(struct store *st);
+const char *store_backend(const struct store *st);
+
+/* Backends, for store.c and tests. */
+int store__sqlite_open(const char *path, int create, struct store **out, struct pop_err *err);
+int store__fault_open(const char *inner_uri, int create, struct store **out, struct pop_err *err);
+
+/*
+ * Fault injection (only on a "fault:" store): fail the n-th write operation from now (1 = the
+ * next one), or every operation once `n` is 0 and `all` is set. store_fault_writes counts the
+ * write operations seen so far, so a test can iterate over every failure point of a service call.
+ */
+void store_fault_arm(struct store *st, int n);
+int store_fault_writes(struct store *st);
+
+/* The wrappers: one per operation, with the same meaning. */
+int store_begin(struct store *st, struct pop_err *err) POP_MUST_USE;
+int store_commit(struct store *st, struct pop_err *err) POP_MUST_USE;
+void store_rollback(struct store *st);
+int store_integrity_check(struct store *st, struct pop_err *err) POP_MUST_USE;
+
+/* meta_get: POP_ENOTFOUND when absent; POP_ETOOBIG when the value is larger than cap. */
+int store_meta_get(struct store *st, const char *key, void *buf, size_t cap, size_t *len,
+		   struct pop_err *err) POP_MUST_USE;
+int store_meta_set(struct store *st, const char *key, const void *val, size_t len,
+		   struct pop_err *err) POP_MUST_USE;
+
+int store_person_get(struct store *st, int64_t pid, struct person *out,
+		     struct pop_err *err) POP_MUST_USE;
+/* 1 when present, 0 when not, negative on failure. */
+int store_person_exists(struct store *st, int64_t pid, struct pop_err *err) POP_MUST_USE;
+/* POP_ECONFLICT when the pid is taken. */
+int store_person_insert(struct store *st, const struct person *p, struct pop_err *err) POP_MUST_USE;
+int store_person_update(struct store *st, const struct person *p, struct pop_err *err) POP_MUST_USE;
+int store_person_children(struct store *st, int64_t pid, store_person_fn *fn, void *ctx,
+			  struct pop_err *err) POP_MUST_USE;
+int store_person_count(struct store *st, int64_t *n, struct pop_err *err) POP_MUST_USE;
+
+int store_household_get(struct store *st, int64_t id, struct household *out,
+			struct pop_err *err) POP_MUST_USE;
+/* Sets h->id. */
+int store_household_insert(struct store *st, struct household *h, struct pop_err *err) POP_MUST_USE;
+int store_household_update(struct store *st, const struct household *h,
+			   struct pop_err *err) POP_MUST_USE;
+/* Permanent residents of the household on `on` (none: now), in order of arrival. */
+int store_household_members(struct store *st, int64_t household, struct pdate on,
+			    store_residence_fn *fn, void *ctx, struct pop_err *err) POP_MUST_USE;
+/* The head on `on` (none: now); POP_ENOTFOUND before the household existed. */
+int store_household_head_on(struct store *st, int64_t household, struct pdate on, int64_t *head,
+			    struct pop_err *err) POP_MUST_USE;
+/* Ends the current head's term on `from` and starts head's; also sets household.head. */
+int store_household_head_set(struct store *st, int64_t household, int64_t head, struct pdate from,
+			     struct pop_err *err) POP_MUST_USE;
+
+/* The open residence of a kind; POP_ENOTFOUND when none. */
+int store_residence_current(struct store *st, int64_t pid, char kind, struct residence *out,
+			    struct pop_err *err) POP_MUST_USE;
+/* Sets r->id; POP_ECONFLICT when the person already has an open residence of that kind. */
+int store_residence_insert(struct store *st, struct residence *r, struct pop_err *err) POP_MUST_USE;
+int store_residence_update(struct store *st, const struct residence *r,
+			   struct pop_err *err) POP_MUST_USE;
+/* Every residence of the person, oldest first. */
+int store_residence_history(struct store *st, int64_t pid, store_residence_fn *fn, void *ctx,
+			    struct pop_err *err) POP_MUST_USE;
+
+/* The card with status valid; POP_ENOTFOUND when none. */
+int store_card_current(struct store *st, int64_t pid, struct card *out,
+		       struct pop_err *err) POP_MUST_USE;
+int store_card_insert(struct store *st, struct card *c, struct pop_err *err) POP_MUST_USE;
+int store_card_update(struct store *st, const struct card *c, struct pop_err *err) POP_MUST_USE;
+int store_card_history(struct store *st, int64_t pid, store_card_fn *fn, void *ctx,
+		       struct pop_err *err) POP_MUST_USE;
+
+/* Appends to the journal; sets e->seq. The payload is copied. */
+int store_event_append(struct store *st, struct event *e, struct pop_err *err) POP_MUST_USE;
+/* Every event naming the person, in journal order. The payload pointer is valid during fn. */
+int store_event_history(struct store *st, int64_t pid, store_event_fn *fn, void *ctx,
+			struct pop_err *err) POP_MUST_USE;
+
+/* The next position of a pid allocation series (0 for a new series). */
+int store_series_get(struct store *st, int64_t series, uint32_t *next,
+		     struct pop_err *err) POP_MUST_USE;
+int store_series_set(struct store *st, int64_t series, uint32_t next,
+		     struct pop_err *err) POP_MUST_USE;
+
+#endif
