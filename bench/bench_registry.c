@@ -466,17 +466,24 @@ static int raw_key_only(sqlite3_stmt *q, int64_t pid)
 	return rc;
 }
 
-enum impl { IMPL_POPID, IMPL_RAW, IMPL_KEY, N_IMPL };
+/*
+ * IMPL_POPID_STMT is popid without read snapshots: every lookup its own read transaction, as a
+ * caller that never calls store_read_begin gets. The other implementations group --snapshot
+ * lookups per read transaction (popid through store_read_begin, the raw peers through BEGIN).
+ */
+enum impl { IMPL_POPID, IMPL_RAW, IMPL_KEY, IMPL_POPID_STMT, N_IMPL };
 
 static const char *const impl_label[N_IMPL] = {
 	[IMPL_POPID] = "popid store_person_get",
 	[IMPL_RAW] = "raw SQLite, all columns",
 	[IMPL_KEY] = "raw SQLite, key only",
+	[IMPL_POPID_STMT] = "popid, no snapshot",
 };
 static const char *const impl_id[N_IMPL] = {
 	[IMPL_POPID] = "popid",
 	[IMPL_RAW] = "sqlite-raw",
 	[IMPL_KEY] = "sqlite-key-only",
+	[IMPL_POPID_STMT] = "popid-no-snapshot",
 };
 
 /* One connection of one implementation; used by one thread at a time. */
@@ -485,13 +492,16 @@ struct conn {
 	struct store *st;
 	sqlite3 *db;
 	sqlite3_stmt *q;
+	sqlite3_stmt *begin, *commit;
 };
+
+static int64_t snapshot_len = 256; /* lookups per read snapshot (--snapshot) */
 
 static void conn_open(struct conn *c, const char *path, enum impl impl)
 {
 	memset(c, 0, sizeof *c);
 	c->impl = impl;
-	if (impl == IMPL_POPID) {
+	if (impl == IMPL_POPID || impl == IMPL_POPID_STMT) {
 		struct pop_err err = {0};
 		if (store_open(path, 0, &c->st, &err))
 			die("store_open %s: %s", path, err.msg);
@@ -507,7 +517,9 @@ static void conn_open(struct conn *c, const char *path, enum impl impl)
 			 NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v3(c->db, impl == IMPL_RAW ? PERSON_SELECT
 						       : "SELECT 1 FROM person WHERE pid = ?1",
-			       -1, SQLITE_PREPARE_PERSISTENT, &c->q, NULL) != SQLITE_OK)
+			       -1, SQLITE_PREPARE_PERSISTENT, &c->q, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(c->db, "BEGIN", -1, &c->begin, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(c->db, "COMMIT", -1, &c->commit, NULL) != SQLITE_OK)
 		die("%s: %s", path, sqlite3_errmsg(c->db));
 }
 
@@ -515,7 +527,35 @@ static void conn_close(struct conn *c)
 {
 	store_close(c->st);
 	sqlite3_finalize(c->q);
+	sqlite3_finalize(c->begin);
+	sqlite3_finalize(c->commit);
 	sqlite3_close(c->db);
+}
+
+/* Ends the connection's read snapshot, if any, and starts a new one. */
+static void snapshot_renew(struct conn *c)
+{
+	if (c->st) {
+		struct pop_err err = {0};
+		store_read_end(c->st);
+		if (store_read_begin(c->st, &err))
+			die("store_read_begin: %s", err.msg);
+		return;
+	}
+	if (!sqlite3_get_autocommit(c->db) &&
+	    (sqlite3_step(c->commit) != SQLITE_DONE || sqlite3_reset(c->commit) != SQLITE_OK))
+		die("COMMIT: %s", sqlite3_errmsg(c->db));
+	if (sqlite3_step(c->begin) != SQLITE_DONE || sqlite3_reset(c->begin) != SQLITE_OK)
+		die("BEGIN: %s", sqlite3_errmsg(c->db));
+}
+
+static void snapshot_end(struct conn *c)
+{
+	if (c->st)
+		store_read_end(c->st);
+	else if (!sqlite3_get_autocommit(c->db) &&
+		 (sqlite3_step(c->commit) != SQLITE_DONE || sqlite3_reset(c->commit) != SQLITE_OK))
+		die("COMMIT: %s", sqlite3_errmsg(c->db));
 }
 
 /* Looks up n keys; returns a checksum of what was read so nothing can be optimized away. */
@@ -526,8 +566,11 @@ static uint64_t conn_run(struct conn *c, const int64_t *keys, int64_t n)
 	struct pop_err err = {0};
 	for (int64_t i = 0; i < n; i++) {
 		int rc;
+		if (i % snapshot_len == 0 && c->impl != IMPL_POPID_STMT)
+			snapshot_renew(c);
 		switch (c->impl) {
 		case IMPL_POPID:
+		case IMPL_POPID_STMT:
 			rc = store_person_get(c->st, keys[i], &p, &err);
 			sum += (uint64_t)p.pid + (uint64_t)p.dob.y + (unsigned char)p.full_name[0];
 			break;
@@ -544,6 +587,7 @@ static uint64_t conn_run(struct conn *c, const int64_t *keys, int64_t n)
 			die("%s: lookup of %" PRId64 " failed (%d: %s)", impl_id[c->impl], keys[i],
 			    rc, err.msg);
 	}
+	snapshot_end(c);
 	return sum;
 }
 
@@ -759,8 +803,10 @@ static void print_results(const struct opts *o, double build_s)
 		fclose(f);
 	}
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	printf("\npopid registry benchmark: %" PRId64 " people (%s), SQLite %s, %ld CPUs (%s)\n",
-	       o->people, o->db, sqlite3_libversion(), ncpu, cpu);
+	printf("\npopid registry benchmark: %" PRId64 " people (%s), SQLite %s, %ld CPUs (%s)\n"
+	       "lookups in read snapshots of %" PRId64 " (store_read_begin), except the no-snapshot "
+	       "row\n",
+	       o->people, o->db, sqlite3_libversion(), ncpu, cpu, snapshot_len);
 	if (build_s >= 0)
 		printf("build: %" PRId64 " people through store_person_insert in %.1f s (%.0f/s)\n",
 		       o->people, build_s, (double)o->people / build_s);
@@ -805,6 +851,9 @@ static void print_results(const struct opts *o, double build_s)
 		       r->st.min, r->st.max);
 		if (r->vs)
 			printf(",\"vs\":\"%s\",\"ratio\":%.3f", r->vs, r->ratio);
+		if (!strcmp(r->measure, "lookup"))
+			printf(",\"snapshot\":%" PRId64,
+			       strcmp(r->impl, "popid-no-snapshot") ? snapshot_len : 1);
 		printf(",\"cpus\":%ld,\"sqlite\":\"%s\",\"date\":\"%s\"}\n", ncpu,
 		       sqlite3_libversion(), date);
 	}
@@ -816,9 +865,10 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: bench_registry [--db PATH] [--people N] [--lookups K] [--events E]\n"
-		"                      [--reps R] [--event-reps R] [--threads T]\n"
+		"                      [--reps R] [--event-reps R] [--threads T] [--snapshot K]\n"
 		"defaults: --db bench/out/registry-1m.db --people 1000000 --lookups 2000000\n"
-		"          --events 2000 --reps 5 --event-reps 3 --threads 2\n");
+		"          --events 2000 --reps 5 --event-reps 3 --threads 2 --snapshot 256\n"
+		"(--snapshot: lookups per read snapshot for all but the no-snapshot row)\n");
 	exit(2);
 }
 
@@ -846,6 +896,8 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			o->event_reps = (int)parse_count(a, v);
 		else if (!strcmp(a, "--threads"))
 			o->threads = (int)parse_count(a, v);
+		else if (!strcmp(a, "--snapshot"))
+			snapshot_len = parse_count(a, v);
 		else
 			usage();
 	}
@@ -892,6 +944,10 @@ static void bench_lookups(const struct opts *o, const int64_t *pids)
 	mine->ratio = mine->st.median / raw->st.median;
 	raw->vs = impl_id[IMPL_KEY];
 	raw->ratio = raw->st.median / key->st.median;
+	struct row *stmt = add_row("lookup", impl_id[IMPL_POPID_STMT], impl_label[IMPL_POPID_STMT],
+				   1, k, v[IMPL_POPID_STMT], o->reps);
+	stmt->vs = impl_id[IMPL_POPID];
+	stmt->ratio = stmt->st.median / mine->st.median;
 
 	/* Several threads, one connection each: the aggregate of popid and of the raw peer. */
 	if (o->threads > 1) {

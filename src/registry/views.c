@@ -20,7 +20,7 @@ static int add_card(void *ctx, const struct card *c)
 	return 0;
 }
 
-int reg_person_json(struct reg *r, int64_t pid, json_t **out, struct pop_err *err)
+static int person_json_in(struct reg *r, int64_t pid, json_t **out, struct pop_err *err)
 {
 	struct person p;
 	*out = NULL;
@@ -67,7 +67,7 @@ static int add_event(void *ctx, const struct event *e)
 	return 0;
 }
 
-int reg_history_json(struct reg *r, int64_t pid, json_t **out, struct pop_err *err)
+static int history_json_in(struct reg *r, int64_t pid, json_t **out, struct pop_err *err)
 {
 	*out = NULL;
 	int rc = store_person_exists(r->st, pid, err);
@@ -110,7 +110,7 @@ static int add_member(void *ctx, const struct residence *res)
 	return 0;
 }
 
-int reg_household_json(struct reg *r, int64_t household, struct pdate on, json_t **out,
+static int household_json_in(struct reg *r, int64_t household, struct pdate on, json_t **out,
 		       struct pop_err *err)
 {
 	struct household h;
@@ -162,7 +162,7 @@ static int pick_on(void *ctx, const struct residence *res)
 	return 0;
 }
 
-int reg_residence_json(struct reg *r, int64_t pid, struct pdate on, json_t **out,
+static int residence_json_in(struct reg *r, int64_t pid, struct pdate on, json_t **out,
 		       struct pop_err *err)
 {
 	*out = NULL;
@@ -200,5 +200,47 @@ int reg_residence_json(struct reg *r, int64_t pid, struct pdate on, json_t **out
 	return 0;
 fail:
 	json_decref(o);
+	return rc;
+}
+
+/*
+ * The public views read inside one snapshot, so a person's record, cards and children (or a
+ * household and its members) are from the same moment even while other connections write.
+ */
+int reg_person_json(struct reg *r, int64_t pid, json_t **out, struct pop_err *err)
+{
+	int rc = store_read_begin(r->st, err);
+	if (rc == 0)
+		rc = person_json_in(r, pid, out, err);
+	store_read_end(r->st);
+	return rc;
+}
+
+int reg_history_json(struct reg *r, int64_t pid, json_t **out, struct pop_err *err)
+{
+	int rc = store_read_begin(r->st, err);
+	if (rc == 0)
+		rc = history_json_in(r, pid, out, err);
+	store_read_end(r->st);
+	return rc;
+}
+
+int reg_household_json(struct reg *r, int64_t household, struct pdate on, json_t **out,
+		       struct pop_err *err)
+{
+	int rc = store_read_begin(r->st, err);
+	if (rc == 0)
+		rc = household_json_in(r, household, on, out, err);
+	store_read_end(r->st);
+	return rc;
+}
+
+int reg_residence_json(struct reg *r, int64_t pid, struct pdate on, json_t **out,
+		       struct pop_err *err)
+{
+	int rc = store_read_begin(r->st, err);
+	if (rc == 0)
+		rc = residence_json_in(r, pid, on, out, err);
+	store_read_end(r->st);
 	return rc;
 }

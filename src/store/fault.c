@@ -71,7 +71,13 @@ static void fa_rollback(struct store *st)
 	store_rollback(F(st)->inner);
 }
 
+static void fa_read_end(struct store *st)
+{
+	store_read_end(F(st)->inner);
+}
+
 FWD(begin, (struct store * st, struct pop_err *err), (F(st)->inner, err))
+FWD(read_begin, (struct store * st, struct pop_err *err), (F(st)->inner, err))
 FWD_WRITE(commit, (struct store * st, struct pop_err *err), (F(st)->inner, err))
 FWD(integrity_check, (struct store * st, struct pop_err *err), (F(st)->inner, err))
 FWD(meta_get,
@@ -143,6 +149,8 @@ static const struct store_ops fault_ops = {
 	.close = fa_close,
 	.begin = fa_begin,
 	.commit = fa_commit,
+	.read_begin = fa_read_begin,
+	.read_end = fa_read_end,
 	.rollback = fa_rollback,
 	.integrity_check = fa_integrity_check,
 	.meta_get = fa_meta_get,

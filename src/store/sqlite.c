@@ -17,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -80,6 +82,7 @@ static const char *const migrations[] = {
 
 enum stmt_id {
 	S_BEGIN,
+	S_BEGIN_READ,
 	S_COMMIT,
 	S_ROLLBACK,
 	S_META_GET,
@@ -116,6 +119,7 @@ enum stmt_id {
 
 static const char *const stmt_sql[N_STMT] = {
 	[S_BEGIN] = "BEGIN IMMEDIATE",
+	[S_BEGIN_READ] = "BEGIN DEFERRED",
 	[S_COMMIT] = "COMMIT",
 	[S_ROLLBACK] = "ROLLBACK",
 	[S_META_GET] = "SELECT value FROM meta WHERE key = ?1",
@@ -184,6 +188,8 @@ struct sqlite_store {
 	struct store base;
 	sqlite3 *db;
 	sqlite3_stmt *stmt[N_STMT];
+	int reading;  /* depth of the open read snapshot (a deferred BEGIN); 0: none */
+	int in_write; /* depth of read_begin calls made inside a write transaction */
 };
 
 static struct sqlite_store *S(struct store *st)
@@ -305,9 +311,49 @@ static int step_done(struct sqlite_store *s, sqlite3_stmt *q, struct pop_err *er
 
 /* ---- transactions and meta ---- */
 
+static void snapshot_close(struct sqlite_store *s)
+{
+	s->reading = 0;
+	sqlite3_stmt *q = prep(s, S_COMMIT, NULL);
+	if (q)
+		(void)step_done(s, q, NULL);
+}
+
+static void sq_read_end(struct store *st)
+{
+	struct sqlite_store *s = S(st);
+	if (s->in_write > 0)
+		s->in_write--;
+	else if (s->reading > 0 && --s->reading == 0)
+		snapshot_close(s);
+}
+
+/* Snapshots nest (the outermost one counts); inside a write transaction they change nothing. */
+static int sq_read_begin(struct store *st, struct pop_err *err)
+{
+	struct sqlite_store *s = S(st);
+	if (s->reading > 0) {
+		s->reading++;
+		return 0;
+	}
+	if (!sqlite3_get_autocommit(s->db)) {
+		s->in_write++;
+		return 0;
+	}
+	sqlite3_stmt *q = prep(s, S_BEGIN_READ, err);
+	if (!q)
+		return POP_ESTORE;
+	int rc = step_done(s, q, err);
+	if (rc == 0)
+		s->reading = 1;
+	return rc;
+}
+
 static int sq_begin(struct store *st, struct pop_err *err)
 {
 	struct sqlite_store *s = S(st);
+	if (s->reading > 0)
+		snapshot_close(s); /* a write starts from the newest state */
 	sqlite3_stmt *q = prep(s, S_BEGIN, err);
 	return q ? step_done(s, q, err) : POP_ESTORE;
 }
@@ -324,6 +370,7 @@ static int sq_commit(struct store *st, struct pop_err *err)
 static void sq_rollback(struct store *st)
 {
 	struct sqlite_store *s = S(st);
+	s->reading = 0;
 	if (!sqlite3_get_autocommit(s->db)) {
 		sqlite3_stmt *q = prep(s, S_ROLLBACK, NULL);
 		if (q)
@@ -991,6 +1038,8 @@ static const struct store_ops sqlite_ops = {
 	.close = sq_close,
 	.begin = sq_begin,
 	.commit = sq_commit,
+	.read_begin = sq_read_begin,
+	.read_end = sq_read_end,
 	.rollback = sq_rollback,
 	.integrity_check = sq_integrity_check,
 	.meta_get = sq_meta_get,
@@ -1021,8 +1070,20 @@ static const struct store_ops sqlite_ops = {
 	.series_set = sq_series_set,
 };
 
+/*
+ * Process-wide settings, made once before SQLite initializes: without memory statistics
+ * sqlite3_malloc takes no global mutex, so connections on different threads do not contend.
+ * Fails harmlessly (SQLITE_MISUSE) when something else in the process initialized SQLite first.
+ */
+static void sqlite_global_init(void)
+{
+	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 int store__sqlite_open(const char *path, int create, struct store **out, struct pop_err *err)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, sqlite_global_init);
 	*out = NULL;
 	if (!path || !*path)
 		return pop_fail(err, POP_EINVAL, "store-uri", "empty database path");

@@ -51,6 +51,16 @@ void store_rollback(struct store *st)
 	st->ops->rollback(st);
 }
 
+int store_read_begin(struct store *st, struct pop_err *err)
+{
+	return st->ops->read_begin(st, err);
+}
+
+void store_read_end(struct store *st)
+{
+	st->ops->read_end(st);
+}
+
 int store_integrity_check(struct store *st, struct pop_err *err)
 {
 	return st->ops->integrity_check(st, err);

@@ -952,6 +952,48 @@ static void test_commit_visible(void **state)
         store_close(other);
 }
 
+/*
+ * A read snapshot sees one state: another connection's commit appears only after it ends. A
+ * write on the snapshot's own connection starts from the newest state, and snapshots nest.
+ */
+static void test_read_snapshot(void **state)
+{
+        struct fx *f = *state;
+        struct store *other = open_store(f->uri, 0);
+        struct person a = mk_person(1090012345, "Nguyễn Văn An", "1990-05-17", SEX_MALE);
+        struct person b = mk_person(1190012346, "Trần Thị Bình", "1990-01-02", SEX_FEMALE);
+
+        assert_int_equal(store_read_begin(f->st, NULL), POP_OK);
+        assert_int_equal(store_person_exists(f->st, a.pid, NULL), 0); /* the snapshot starts */
+        assert_int_equal(store_begin(other, NULL), POP_OK);
+        assert_int_equal(store_person_insert(other, &a, NULL), POP_OK);
+        assert_int_equal(store_commit(other, NULL), POP_OK);
+        assert_int_equal(store_person_exists(f->st, a.pid, NULL), 0); /* still the old state */
+        assert_int_equal(store_read_begin(f->st, NULL), POP_OK);    /* nested: no effect */
+        store_read_end(f->st);
+        assert_int_equal(store_person_exists(f->st, a.pid, NULL), 0);
+        store_read_end(f->st);
+        assert_int_equal(store_person_exists(f->st, a.pid, NULL), 1); /* ended: newest */
+
+        /* A write inside a snapshot ends it first and sees the newest state. */
+        assert_int_equal(store_read_begin(f->st, NULL), POP_OK);
+        assert_int_equal(store_person_exists(f->st, a.pid, NULL), 1);
+        assert_int_equal(store_begin(other, NULL), POP_OK);
+        assert_int_equal(store_person_insert(other, &b, NULL), POP_OK);
+        assert_int_equal(store_commit(other, NULL), POP_OK);
+        assert_int_equal(store_begin(f->st, NULL), POP_OK);
+        assert_int_equal(store_person_exists(f->st, b.pid, NULL), 1);
+        /* Inside the write transaction a snapshot changes nothing and ends nothing. */
+        assert_int_equal(store_read_begin(f->st, NULL), POP_OK);
+        store_read_end(f->st);
+        assert_int_equal(store_person_update(f->st, &b, NULL), POP_OK);
+        assert_int_equal(store_commit(f->st, NULL), POP_OK);
+        store_read_end(f->st); /* the snapshot's own end, after the write: harmless */
+        int64_t n = count_persons(f->st);
+        assert_int_equal(n, 2);
+        store_close(other);
+}
+
 static int run_conformance(const char *name, const char *prefix)
 {
         uri_prefix = prefix;
@@ -970,6 +1012,7 @@ static int run_conformance(const char *name, const char *prefix)
             cmocka_unit_test_setup_teardown(test_series, setup, teardown),
             cmocka_unit_test_setup_teardown(test_rollback, setup, teardown),
             cmocka_unit_test_setup_teardown(test_commit_visible, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_read_snapshot, setup, teardown),
         };
         return cmocka_run_group_tests_name(name, tests, NULL, NULL);
 }
