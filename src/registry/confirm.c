@@ -208,14 +208,29 @@ int reg_residence_confirm(struct reg *r, const struct reg_ctx *ctx, int64_t pid,
 	cjose_header_t *hdr = NULL;
 	cjose_jws_t *jws = NULL;
 	char *payload = NULL;
+	char id[PID_LEN + 1];
+	pid_from_int(pid, id);
 	int rc = store_person_get(r->st, pid, &p, err);
 	if (rc)
 		goto out;
+	/* Circular 55/2021 art. 17(1)-(2): a citizen asks for the confirmation of their own
+	 * residence, and it states the places they lived; so none for the dead, nor for someone
+	 * with no residence on record. */
+	if (p.status == PERSON_DECEASED) {
+		rc = pop_fail(err, POP_ERULE, "person-deceased", "%s (%s) is deceased", id,
+			      p.full_name);
+		goto out;
+	}
 	if ((rc = reg_residence_json(r, pid, (struct pdate){0, 0, 0}, &cur, err)))
 		goto out;
 	hist = json_array();
 	if ((rc = store_residence_history(r->st, pid, add_residence, hist, err)))
 		goto out;
+	if (json_array_size(hist) == 0) {
+		rc = pop_fail(err, POP_ERULE, "residence-none",
+			      "%s (%s) has no residence on record to confirm", id, p.full_name);
+		goto out;
+	}
 	if ((rc = load_key(key_path, &jwk, err)) || (rc = reg_public_jwk(r, &pub, err)))
 		goto out;
 	unsigned char nonce[16];
@@ -293,6 +308,25 @@ static int compact_jws_ok(const char *s, size_t len)
 	return dots == 2;
 }
 
+/*
+ * RFC 7518 §3.4: an ES256 signature is R || S, 64 octets, so 86 base64url characters whose last
+ * one carries 4 zero bits (RFC 4648 §3.5). cjose accepts a 65th octet (it halves the length
+ * for R and S) and ignores the spare bits, so without this check one signature has several
+ * encodings that verify.
+ */
+#define ES256_SIG_B64_LEN 86
+
+static int es256_sig_canonical(const char *compact, size_t len)
+{
+	size_t n = 0;
+	while (n < len && compact[len - 1 - n] != '.')
+		n++;
+	if (n != ES256_SIG_B64_LEN)
+		return 0;
+	char last = compact[len - 1];
+	return last == 'A' || last == 'Q' || last == 'g' || last == 'w';
+}
+
 int reg_confirmation_verify(const char *text, size_t len, json_t *jwk_json, struct pdate today,
 			    json_t **out, struct pop_err *err)
 {
@@ -341,7 +375,7 @@ int reg_confirmation_verify(const char *text, size_t len, json_t *jwk_json, stru
 			      ce.message ? ce.message : "unreadable");
 		goto out;
 	}
-	if (!cjose_jws_verify(jws, jwk, &ce)) {
+	if (!es256_sig_canonical(compact, compact_len) || !cjose_jws_verify(jws, jwk, &ce)) {
 		rc = pop_fail(err, POP_EVERIFY, "signature-invalid",
 			      "the signature does not verify with the registry's key");
 		goto out;

@@ -21,7 +21,9 @@ int reg_public_jwk(struct reg *r, json_t **out, struct pop_err *err) POP_MUST_US
 
 /*
  * Builds and signs the confirmation for pid: {"document": {...}, "jws": "..."}. The key file is
- * read for this call only and its secret wiped afterwards.
+ * read for this call only and its secret wiped afterwards. POP_ENOTFOUND (person-not-found) for
+ * an unknown ID; POP_ERULE for a deceased person (person-deceased) or one with no residence on
+ * record (residence-none); a person no longer resident gets the places they lived.
  */
 int reg_residence_confirm(struct reg *r, const struct reg_ctx *ctx, int64_t pid,
 			  const char *key_path, json_t **out, struct pop_err *err) POP_MUST_USE;

@@ -908,9 +908,11 @@ static int ev_death(struct ev *x)
 		struct person s;
 		if ((rc = load(x, p.spouse, "spouse", &s)))
 			return rc;
-		s.spouse = 0; /* LMF art. 65: the marriage ends when a spouse dies */
+		/* LMF art. 65: the marriage ends when a spouse dies, for both of them. */
+		s.spouse = 0;
 		if ((rc = save_person(x, &s)))
 			return rc;
+		p.spouse = 0;
 	}
 	p.status = PERSON_DECEASED;
 	p.death_date = x->date;
@@ -922,8 +924,8 @@ static int ev_death(struct ev *x)
 #define MARRY_AGE_FEMALE 18
 
 /* The person, the parents and the grandparents: LMF art. 3(18) and art. 5(2)(d) forbid marriage
- * in the direct line and between relatives within three generations (a common ancestor no
- * further than a grandparent). Unknown links count as no link. */
+ * between relatives within three generations (a common ancestor no further than a grandparent).
+ * Unknown links count as no link. */
 static int kin_set(struct ev *x, const struct person *p, int64_t out[7])
 {
 	memset(out, 0, 7 * sizeof out[0]);
@@ -940,6 +942,35 @@ static int kin_set(struct ev *x, const struct person *p, int64_t out[7])
 			return rc;
 		out[3 + 2 * i] = pp.father;
 		out[4 + 2 * i] = pp.mother;
+	}
+	return 0;
+}
+
+/* LMF art. 3(17), 5(2)(d): the direct line of blood has no limit of generations, so the walk up
+ * the recorded parents goes past the grandparents; it stops after ANCESTORS_MAX records, more
+ * generations than living people span. */
+#define ANCESTORS_MAX 256
+
+/* 1 when anc is a recorded ancestor of p, 0 when not, negative on failure. */
+static int is_ancestor(struct ev *x, const struct person *p, int64_t anc)
+{
+	int64_t todo[ANCESTORS_MAX];
+	int n = 0;
+	if (p->father)
+		todo[n++] = p->father;
+	if (p->mother)
+		todo[n++] = p->mother;
+	for (int i = 0; i < n; i++) {
+		if (todo[i] == anc)
+			return 1;
+		struct person q;
+		int rc = load(x, todo[i], "ancestor", &q);
+		if (rc)
+			return rc;
+		if (q.father && n < ANCESTORS_MAX)
+			todo[n++] = q.father;
+		if (q.mother && n < ANCESTORS_MAX)
+			todo[n++] = q.mother;
 	}
 	return 0;
 }
@@ -980,13 +1011,19 @@ static int ev_marriage(struct ev *x)
 	int64_t ka[7], kb[7];
 	if ((rc = kin_set(x, &a, ka)) || (rc = kin_set(x, &b, kb)))
 		return rc;
+	int kin = 0;
 	for (int i = 0; i < 7; i++)
 		for (int j = 0; j < 7; j++)
-			if (ka[i] && ka[i] == kb[j])
-				return pop_fail(x->err, POP_ERULE, "marriage-kinship",
-						"%s: the two are related in the direct line or "
-						"within three generations (LMF art. 5(2)(d))",
-						x->type);
+			kin |= ka[i] && ka[i] == kb[j];
+	if (!kin && (kin = is_ancestor(x, &a, ib)) == 0)
+		kin = is_ancestor(x, &b, ia);
+	if (kin < 0)
+		return kin;
+	if (kin)
+		return pop_fail(x->err, POP_ERULE, "marriage-kinship",
+				"%s: the two are related in the direct line or within three "
+				"generations (LMF art. 5(2)(d))",
+				x->type);
 	add_subject(x, ia);
 	add_subject(x, ib);
 	if ((rc = journal(x)))
@@ -1041,7 +1078,12 @@ static int ev_correction(struct ev *x)
 	    (rc = get_province(x, "birth_province", 0, &n.birth_province)) ||
 	    (rc = get_str(x, "nationality", 0, &nat, &natlen)))
 		return rc;
-	json_t *rel = json_object_get(x->in, "religion");
+	/* Religion "" (none) clears it; get_text refuses empty text, so it is taken as given. */
+	json_t *rel = field(x, "religion");
+	if (rel && json_is_string(rel) && json_string_length(rel) == 0)
+		json_object_set_new(x->payload, "religion", json_string(""));
+	else if ((rc = get_text(x, "religion", 0, 't', n.religion, sizeof n.religion)))
+		return rc;
 	int changed = 0;
 	json_t *old = json_object();
 	json_object_set_new(x->payload, "before", old);
@@ -1055,7 +1097,7 @@ static int ev_correction(struct ev *x)
 	CHANGE_TEXT(hometown, "hometown")
 	CHANGE_TEXT(ethnicity, "ethnicity")
 #undef CHANGE_TEXT
-	if (rel && json_is_string(rel) && strcmp(n.religion, p.religion) != 0) {
+	if (rel && strcmp(n.religion, p.religion) != 0) {
 		json_object_set_new(old, "religion", json_string(p.religion));
 		memcpy(p.religion, n.religion, sizeof p.religion);
 		changed++;
