@@ -7,7 +7,7 @@ pkgs=(
   build-essential cmake pkg-config clang clang-format
   libsqlite3-dev sqlite3
   libjansson-dev libsodium-dev libutf8proc-dev libcjose-dev libssl-dev
-  libcmocka-dev jq
+  libcsv-dev libcmocka-dev jq
 )
 # Extra groups are asked for by name (e.g. "bench" for the benchmark peers).
 for group in "$@"; do

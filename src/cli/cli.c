@@ -672,6 +672,9 @@ static void help(FILE *f)
 		"  event apply FILE|-                     apply JSON events, one per line\n"
 		"  region list                            provincial units and the 2025 merger\n"
 		"  check                                  integrity check of the store\n"
+		"  import FILE... --mode all-or-nothing|valid-only [--rejects F] [--format csv|jsonl]\n"
+		"                                         load people from bulk files (docs/FORMATS.md)\n"
+		"  export [--format jsonl|csv] [--out F]  every person in ID order, same formats\n"
 		"  demo [--people N] [--seed S]           fill the registry with synthetic people\n\n"
 		"The database comes from --db or POPID_DB; the actor recorded in the journal from\n"
 		"--actor or POPID_ACTOR (default operator:USER@HOST).\n"
@@ -686,6 +689,11 @@ int cli_main(int argc, char **argv)
 		help(argc < 2 ? stderr : stdout);
 		return argc < 2 ? CLI_EUSAGE : CLI_OK;
 	}
+	/* Commands that parse their own options (src/cli/cmd_import.c). */
+	if (!strcmp(argv[1], "import"))
+		return cli_import(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "export"))
+		return cli_export(argc - 2, argv + 2);
 	static const struct {
 		const char *name;
 		int (*fn)(struct opts *o);

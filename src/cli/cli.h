@@ -18,4 +18,9 @@ int cli_main(int argc, char **argv);
 /* Maps a POP_E* code to an exit code. */
 int cli_exit_code(int pop_code);
 
+/* `popid import` and `popid export` (cmd_import.c): they parse their own arguments, those
+ * after the command name. */
+int cli_import(int argc, char **argv);
+int cli_export(int argc, char **argv);
+
 #endif

@@ -142,6 +142,52 @@ FWD(series_get, (struct store * st, int64_t series, uint32_t *next, struct pop_e
 FWD_WRITE(series_set, (struct store * st, int64_t series, uint32_t next, struct pop_err *err),
 	  (F(st)->inner, series, next, err))
 
+FWD(person_each, (struct store * st, store_person_fn *fn, void *ctx, struct pop_err *err),
+    (F(st)->inner, fn, ctx, err))
+FWD_WRITE(event_subject_add, (struct store * st, int64_t pid, int64_t seq, struct pop_err *err),
+	  (F(st)->inner, pid, seq, err))
+FWD_WRITE(event_amend,
+	  (struct store * st, int64_t seq, const char *payload, size_t len, struct pop_err *err),
+	  (F(st)->inner, seq, payload, len, err))
+FWD_WRITE(import_begin, (struct store * st, unsigned flags, struct pop_err *err),
+	  (F(st)->inner, flags, err))
+FWD_WRITE(import_rebuild, (struct store * st, struct pop_err *err), (F(st)->inner, err))
+FWD(import_seen, (struct store * st, int64_t pid, int64_t *src, struct pop_err *err),
+    (F(st)->inner, pid, src, err))
+FWD_WRITE(import_loaded, (struct store * st, int64_t pid, int64_t src, struct pop_err *err),
+	  (F(st)->inner, pid, src, err))
+FWD_WRITE(import_reject, (struct store * st, int64_t pid, struct pop_err *err),
+	  (F(st)->inner, pid, err))
+FWD(import_is_rejected, (struct store * st, int64_t pid, struct pop_err *err),
+    (F(st)->inner, pid, err))
+FWD(import_household_find,
+    (struct store * st, const char *key, struct household *out, int *heads, struct pop_err *err),
+    (F(st)->inner, key, out, heads, err))
+FWD_WRITE(import_household_add,
+	  (struct store * st, const char *key, struct household *h, struct pop_err *err),
+	  (F(st)->inner, key, h, err))
+FWD_WRITE(import_household_head,
+	  (struct store * st, const char *key, int64_t hh, int64_t pid, struct pdate from,
+	   int *heads, struct pop_err *err),
+	  (F(st)->inner, key, hh, pid, from, heads, err))
+FWD_WRITE(import_household_refused_head, (struct store * st, const char *key, struct pop_err *err),
+	  (F(st)->inner, key, err))
+FWD_WRITE(import_spouse,
+	  (struct store * st, int64_t pid, enum sex sex, int64_t spouse, int *outcome,
+	   struct pop_err *err),
+	  (F(st)->inner, pid, sex, spouse, outcome, err))
+FWD(import_deferred,
+    (struct store * st, enum store_import_query q, store_import_fn *fn, void *ctx,
+     struct pop_err *err),
+    (F(st)->inner, q, fn, ctx, err))
+FWD_WRITE(import_purge, (struct store * st, int64_t seq, int64_t *n, struct pop_err *err),
+	  (F(st)->inner, seq, n, err))
+
+static void fa_import_end(struct store *st)
+{
+	store_import_end(F(st)->inner);
+}
+
 static const struct store_ops fault_ops = {
 	.version = STORE_OPS_VERSION,
 	.caps = STORE_CAP_INTEGRITY,
@@ -179,6 +225,23 @@ static const struct store_ops fault_ops = {
 	.event_history = fa_event_history,
 	.series_get = fa_series_get,
 	.series_set = fa_series_set,
+	.person_each = fa_person_each,
+	.event_subject_add = fa_event_subject_add,
+	.event_amend = fa_event_amend,
+	.import_begin = fa_import_begin,
+	.import_rebuild = fa_import_rebuild,
+	.import_end = fa_import_end,
+	.import_seen = fa_import_seen,
+	.import_loaded = fa_import_loaded,
+	.import_reject = fa_import_reject,
+	.import_is_rejected = fa_import_is_rejected,
+	.import_household_find = fa_import_household_find,
+	.import_household_add = fa_import_household_add,
+	.import_household_head = fa_import_household_head,
+	.import_household_refused_head = fa_import_household_refused_head,
+	.import_spouse = fa_import_spouse,
+	.import_deferred = fa_import_deferred,
+	.import_purge = fa_import_purge,
 };
 
 int store__fault_open(const char *inner_uri, int create, struct store **out, struct pop_err *err)

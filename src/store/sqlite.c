@@ -114,6 +114,26 @@ enum stmt_id {
 	S_EVENT_HISTORY,
 	S_SERIES_GET,
 	S_SERIES_SET,
+	S_PERSON_EACH,
+	S_EVENT_SUBJECT_ADD,
+	S_EVENT_AMEND,
+	S_IMP_SEEN,
+	S_IMP_LOADED,
+	S_IMP_UNREJECT,
+	S_IMP_REJECT,
+	S_IMP_IS_REJECTED,
+	S_IMP_HH_FIND,
+	S_IMP_HH_FREE,
+	S_IMP_HH_INSERT,
+	S_IMP_HH_KEY,
+	S_IMP_HH_HEAD,
+	S_IMP_HH_REFUSED,
+	S_IMP_SPOUSE_FIND,
+	S_IMP_SPOUSE_DEL,
+	S_IMP_SPOUSE_ADD,
+	S_IMP_Q_SPOUSES,
+	S_IMP_Q_HOUSEHOLDS,
+	S_IMP_Q_DEPENDENTS,
 	N_STMT
 };
 
@@ -182,6 +202,59 @@ static const char *const stmt_sql[N_STMT] = {
 	[S_SERIES_GET] = "SELECT next FROM pid_series WHERE series = ?1",
 	[S_SERIES_SET] = "INSERT INTO pid_series(series, next) VALUES (?1, ?2)"
 			 " ON CONFLICT(series) DO UPDATE SET next = excluded.next",
+	[S_PERSON_EACH] = "SELECT " PERSON_COLS " FROM person ORDER BY dob, pid",
+	[S_EVENT_SUBJECT_ADD] = "INSERT OR IGNORE INTO event_subject(pid, seq) VALUES (?1, ?2)",
+	[S_EVENT_AMEND] = "UPDATE event SET payload = ?2 WHERE seq = ?1",
+	[S_IMP_SEEN] = "SELECT src FROM temp.imp_p WHERE pid = ?1",
+	[S_IMP_LOADED] = "INSERT INTO temp.imp_p(pid, src) VALUES (?1, ?2)",
+	[S_IMP_UNREJECT] = "DELETE FROM temp.imp_rej WHERE pid = ?1",
+	[S_IMP_REJECT] = "INSERT OR IGNORE INTO temp.imp_rej(pid, done) VALUES (?1, 0)",
+	[S_IMP_IS_REJECTED] = "SELECT 1 FROM temp.imp_rej WHERE pid = ?1",
+	[S_IMP_HH_FIND] = "SELECT h.id, h.heads, d.head, d.province, d.commune, d.address,"
+			  " d.created FROM temp.imp_hh h JOIN household d ON d.id = h.id"
+			  " WHERE h.key = ?1",
+	[S_IMP_HH_FREE] = "SELECT 1 FROM household WHERE id = ?1",
+	[S_IMP_HH_INSERT] = "INSERT INTO household(id, head, province, commune, address, created)"
+			    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[S_IMP_HH_KEY] = "INSERT INTO temp.imp_hh(key, id) VALUES (?1, ?2)"
+			 " ON CONFLICT(key) DO UPDATE SET id = excluded.id",
+	[S_IMP_HH_HEAD] = "UPDATE temp.imp_hh SET heads = heads + 1 WHERE key = ?1"
+			  " RETURNING heads - 1",
+	[S_IMP_HH_REFUSED] = "INSERT INTO temp.imp_hh(key, refused_heads) VALUES (?1, 1)"
+			     " ON CONFLICT(key) DO UPDATE SET refused_heads = refused_heads + 1",
+	[S_IMP_SPOUSE_FIND] = "SELECT sex FROM temp.imp_spouse WHERE pid = ?1 AND spouse = ?2",
+	[S_IMP_SPOUSE_DEL] = "DELETE FROM temp.imp_spouse WHERE pid = ?1",
+	[S_IMP_SPOUSE_ADD] = "INSERT OR REPLACE INTO temp.imp_spouse(pid, spouse, sex)"
+			     " VALUES (?1, ?2, ?3)",
+	[S_IMP_Q_SPOUSES] = "SELECT s.pid, p.src, s.spouse, NULL,"
+			    " EXISTS (SELECT 1 FROM temp.imp_rej j WHERE j.pid = s.spouse), 0"
+			    " FROM temp.imp_spouse s JOIN temp.imp_p p ON p.pid = s.pid"
+			    " WHERE s.pid NOT IN (SELECT pid FROM temp.imp_rej) ORDER BY p.src",
+	[S_IMP_Q_HOUSEHOLDS] = "SELECT r.pid, p.src, 0, h.key, h.heads, h.refused_heads"
+			       " FROM temp.imp_hh h"
+			       " JOIN residence r ON r.household = h.id AND r.kind = 'P'"
+			       " AND r.ended IS NULL JOIN temp.imp_p p ON p.pid = r.pid"
+			       " WHERE h.id IS NOT NULL AND h.heads != 1"
+			       " AND r.pid NOT IN (SELECT pid FROM temp.imp_rej) ORDER BY p.src",
+	/* Who depends on the IDs refused since the last call (done = 2 while this runs). */
+	[S_IMP_Q_DEPENDENTS] =
+		"SELECT x.pid, p.src, j.pid, 'father', 0, 0 FROM temp.imp_rej j"
+		" JOIN person x ON x.father = j.pid JOIN temp.imp_p p ON p.pid = x.pid"
+		" WHERE j.done = 2 AND x.pid NOT IN (SELECT pid FROM temp.imp_rej)"
+		" UNION ALL SELECT x.pid, p.src, j.pid, 'mother', 0, 0 FROM temp.imp_rej j"
+		" JOIN person x ON x.mother = j.pid JOIN temp.imp_p p ON p.pid = x.pid"
+		" WHERE j.done = 2 AND x.pid NOT IN (SELECT pid FROM temp.imp_rej)"
+		" UNION ALL SELECT x.pid, p.src, j.pid, 'spouse', 0, 0 FROM temp.imp_rej j"
+		" JOIN person y ON y.pid = j.pid JOIN person x ON x.pid = y.spouse"
+		" AND x.spouse = j.pid JOIN temp.imp_p p ON p.pid = x.pid"
+		" WHERE j.done = 2 AND x.pid NOT IN (SELECT pid FROM temp.imp_rej)"
+		" UNION ALL SELECT x.pid, p.src, j.pid, 'household', 0, 0 FROM temp.imp_rej j"
+		" JOIN residence r ON r.pid = j.pid AND r.kind = 'P' AND r.ended IS NULL"
+		" AND r.relation = 'head' JOIN temp.imp_hh h ON h.id = r.household"
+		" JOIN residence x ON x.household = r.household AND x.kind = 'P'"
+		" AND x.ended IS NULL JOIN temp.imp_p p ON p.pid = x.pid"
+		" WHERE j.done = 2 AND x.pid != j.pid"
+		" AND x.pid NOT IN (SELECT pid FROM temp.imp_rej)",
 };
 
 struct sqlite_store {
@@ -982,6 +1055,406 @@ static int sq_series_set(struct store *st, int64_t series, uint32_t next, struct
 	return step_done(s, q, err);
 }
 
+/* ---- bulk import and export ---- */
+
+static int sq_person_each(struct store *st, store_person_fn *fn, void *ctx, struct pop_err *err)
+{
+	struct sqlite_store *s = S(st);
+	sqlite3_stmt *q = prep(s, S_PERSON_EACH, err);
+	if (!q)
+		return POP_ESTORE;
+	int rc;
+	struct person p;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (read_person(q, &p) != 0)
+			return done(q, corrupt(err, "person"));
+		int stop = fn(ctx, &p);
+		if (stop)
+			return done(q, stop);
+	}
+	return done(q, rc == SQLITE_DONE ? 0 : fail_db(s, rc, err));
+}
+
+/* Runs a cached statement binding two integers. */
+static int run2(struct sqlite_store *s, enum stmt_id id, int64_t a, int64_t b, struct pop_err *err)
+{
+	sqlite3_stmt *q = prep(s, id, err);
+	if (!q)
+		return POP_ESTORE;
+	sqlite3_bind_int64(q, 1, a);
+	sqlite3_bind_int64(q, 2, b);
+	return step_done(s, q, err);
+}
+
+/* Runs a cached query binding one integer: 1 when it returns a row (its first column in *out
+ * when out is not NULL), 0 when none. */
+static int probe(struct sqlite_store *s, enum stmt_id id, int64_t a, int64_t *out,
+		 struct pop_err *err)
+{
+	sqlite3_stmt *q = prep(s, id, err);
+	if (!q)
+		return POP_ESTORE;
+	sqlite3_bind_int64(q, 1, a);
+	int rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		if (out)
+			*out = sqlite3_column_int64(q, 0);
+		return done(q, 1);
+	}
+	return done(q, rc == SQLITE_DONE ? 0 : fail_db(s, rc, err));
+}
+
+static int sq_event_subject_add(struct store *st, int64_t pid, int64_t seq, struct pop_err *err)
+{
+	return run2(S(st), S_EVENT_SUBJECT_ADD, pid, seq, err);
+}
+
+static int sq_event_amend(struct store *st, int64_t seq, const char *payload, size_t len,
+			  struct pop_err *err)
+{
+	struct sqlite_store *s = S(st);
+	sqlite3_stmt *q = prep(s, S_EVENT_AMEND, err);
+	if (!q)
+		return POP_ESTORE;
+	sqlite3_bind_int64(q, 1, seq);
+	sqlite3_bind_text(q, 2, payload, (int)len, SQLITE_STATIC);
+	return step_done(s, q, err);
+}
+
+/* The tables an import fills, whose secondary indexes may be rebuilt after a bulk load. */
+#define IMPORT_TABLES "'person', 'household', 'household_head', 'residence', 'card', 'event_subject'"
+
+/*
+ * The import's bookkeeping lives in TEMP tables spilling to a file (temp_store = FILE), so its
+ * memory is the page caches, whatever the size of the input. A large main cache keeps the bulk
+ * writes in memory until commit (or spills them to the WAL, still uncommitted). Both pragmas
+ * must be set outside a transaction; the transaction begins here.
+ */
+static int sq_import_begin(struct store *st, unsigned flags, struct pop_err *err)
+{
+	struct sqlite_store *s = S(st);
+	int rc = exec(s,
+		      "PRAGMA temp_store = FILE; PRAGMA main.cache_size = -1048576;"
+		      " PRAGMA temp.cache_size = -262144;"
+		      " CREATE TEMP TABLE IF NOT EXISTS imp_p(pid INTEGER PRIMARY KEY,"
+		      " src INTEGER NOT NULL);"
+		      " CREATE TEMP TABLE IF NOT EXISTS imp_rej(pid INTEGER PRIMARY KEY,"
+		      " done INTEGER NOT NULL);"
+		      " CREATE TEMP TABLE IF NOT EXISTS imp_hh(key TEXT PRIMARY KEY, id INTEGER,"
+		      " heads INTEGER NOT NULL DEFAULT 0, refused_heads INTEGER NOT NULL DEFAULT 0)"
+		      " WITHOUT ROWID;"
+		      " CREATE TEMP TABLE IF NOT EXISTS imp_spouse(pid INTEGER PRIMARY KEY,"
+		      " spouse INTEGER NOT NULL, sex INTEGER NOT NULL);"
+		      " CREATE TEMP TABLE IF NOT EXISTS imp_idx(sql TEXT NOT NULL);",
+		      err);
+	if (rc || (rc = sq_begin(st, err)))
+		return rc;
+	if (!(flags & STORE_IMPORT_REBUILD_INDEXES))
+		return 0;
+	int64_t any = 0;
+	sqlite3_stmt *q = NULL;
+	if ((rc = sqlite3_prepare_v2(s->db, "SELECT EXISTS (SELECT 1 FROM person)", -1, &q,
+				     NULL)) != SQLITE_OK ||
+	    (rc = sqlite3_step(q)) != SQLITE_ROW) {
+		rc = fail_db(s, rc, err);
+		sqlite3_finalize(q);
+		return rc;
+	}
+	any = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	if (any)
+		return 0;
+	/* An empty registry: build the indexes once at the end, by sorting, rather than growing
+	 * them row by row. Inside the transaction, so a crash leaves them as they were. */
+	if ((rc = exec(s,
+		       "INSERT INTO temp.imp_idx(sql) SELECT sql FROM main.sqlite_master"
+		       " WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN (" IMPORT_TABLES
+		       ")",
+		       err)))
+		return rc;
+	if ((rc = sqlite3_prepare_v2(s->db,
+				     "SELECT name FROM main.sqlite_master WHERE type = 'index'"
+				     " AND sql IS NOT NULL AND tbl_name IN (" IMPORT_TABLES ")",
+				     -1, &q, NULL)) != SQLITE_OK)
+		return fail_db(s, rc, err);
+	/* Names first, drops after: the schema must not change under the running query. */
+	char *drops = sqlite3_mprintf("%s", "");
+	while (drops && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+		char *more = sqlite3_mprintf("%sDROP INDEX main.\"%w\";", drops,
+					     (const char *)sqlite3_column_text(q, 0));
+		sqlite3_free(drops);
+		drops = more;
+	}
+	sqlite3_finalize(q);
+	if (!drops)
+		return pop_fail(err, POP_ENOMEM, "store-nomem", "out of memory in SQLite");
+	rc = exec(s, drops, err);
+	sqlite3_free(drops);
+	return rc;
+}
+
+static int sq_import_rebuild(struct store *st, struct pop_err *err)
+{
+	struct sqlite_store *s = S(st);
+	sqlite3_stmt *q = NULL;
+	int rc = sqlite3_prepare_v2(s->db, "SELECT sql FROM temp.imp_idx", -1, &q, NULL);
+	if (rc != SQLITE_OK)
+		return fail_db(s, rc, err);
+	char *all = sqlite3_mprintf("%s", "");
+	while (all && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+		char *more = sqlite3_mprintf("%s%s;", all, (const char *)sqlite3_column_text(q, 0));
+		sqlite3_free(all);
+		all = more;
+	}
+	sqlite3_finalize(q);
+	if (!all)
+		return pop_fail(err, POP_ENOMEM, "store-nomem", "out of memory in SQLite");
+	rc = exec(s, all, err);
+	sqlite3_free(all);
+	return rc ? rc : exec(s, "DELETE FROM temp.imp_idx", err);
+}
+
+static void sq_import_end(struct store *st)
+{
+	struct sqlite_store *s = S(st);
+	sq_rollback(st);
+	exec(s,
+	     "DROP TABLE IF EXISTS temp.imp_p; DROP TABLE IF EXISTS temp.imp_rej;"
+	     " DROP TABLE IF EXISTS temp.imp_hh; DROP TABLE IF EXISTS temp.imp_spouse;"
+	     " DROP TABLE IF EXISTS temp.imp_idx; PRAGMA temp_store = MEMORY;"
+	     " PRAGMA main.cache_size = -65536;",
+	     NULL);
+}
+
+static int sq_import_seen(struct store *st, int64_t pid, int64_t *src, struct pop_err *err)
+{
+	return probe(S(st), S_IMP_SEEN, pid, src, err);
+}
+
+static int sq_import_loaded(struct store *st, int64_t pid, int64_t src, struct pop_err *err)
+{
+	struct sqlite_store *s = S(st);
+	int rc = run2(s, S_IMP_LOADED, pid, src, err);
+	if (rc)
+		return rc;
+	sqlite3_stmt *q = prep(s, S_IMP_UNREJECT, err);
+	if (!q)
+		return POP_ESTORE;
+	sqlite3_bind_int64(q, 1, pid);
+	return step_done(s, q, err);
+}
+
+static int sq_import_reject(struct store *st, int64_t pid, struct pop_err *err)
+{
+	struct sqlite_store *s = S(st);
+	sqlite3_stmt *q = prep(s, S_IMP_REJECT, err);
+	if (!q)
+		return POP_ESTORE;
+	sqlite3_bind_int64(q, 1, pid);
+	return step_done(s, q, err);
+}
+
+static int sq_import_is_rejected(struct store *st, int64_t pid, struct pop_err *err)
+{
+	return probe(S(st), S_IMP_IS_REJECTED, pid, NULL, err);
+}
+
+static int sq_import_household_find(struct store *st, const char *key, struct household *out,
+				    int *heads, struct pop_err *err)
+{
+	struct sqlite_store *s = S(st);
+	sqlite3_stmt *q = prep(s, S_IMP_HH_FIND, err);
+	if (!q)
+		return POP_ESTORE;
+	bind_str(q, 1, key);
+	int rc = sqlite3_step(q);
+	if (rc == SQLITE_DONE)
+		return done(q, POP_ENOTFOUND);
+	if (rc != SQLITE_ROW)
+		return done(q, fail_db(s, rc, err));
+	out->id = sqlite3_column_int64(q, 0);
+	*heads = sqlite3_column_int(q, 1);
+	out->head = sqlite3_column_int64(q, 2);
+	out->province = sqlite3_column_int(q, 3);
+	col_str(q, 4, out->commune, sizeof out->commune);
+	col_str(q, 5, out->address, sizeof out->address);
+	if (col_date(q, 6, &out->created) != 0)
+		return done(q, corrupt(err, "household"));
+	return done(q, 0);
+}
+
+static int sq_import_household_add(struct store *st, const char *key, struct household *h,
+				   struct pop_err *err)
+{
+	struct sqlite_store *s = S(st);
+	int rc = 0;
+	if (h->id > 0 && (rc = probe(s, S_IMP_HH_FREE, h->id, NULL, err)) < 0)
+		return rc;
+	sqlite3_stmt *q = prep(s, S_IMP_HH_INSERT, err);
+	if (!q)
+		return POP_ESTORE;
+	bind_pid(q, 1, rc == 0 ? h->id : 0);
+	bind_household(q, h, 2);
+	if ((rc = step_done(s, q, err)))
+		return rc;
+	h->id = sqlite3_last_insert_rowid(s->db);
+	if (!(q = prep(s, S_IMP_HH_KEY, err)))
+		return POP_ESTORE;
+	bind_str(q, 1, key);
+	sqlite3_bind_int64(q, 2, h->id);
+	return step_done(s, q, err);
+}
+
+static int sq_import_household_head(struct store *st, const char *key, int64_t hh, int64_t pid,
+				    struct pdate from, int *heads, struct pop_err *err)
+{
+	struct sqlite_store *s = S(st);
+	sqlite3_stmt *q = prep(s, S_IMP_HH_HEAD, err);
+	if (!q)
+		return POP_ESTORE;
+	bind_str(q, 1, key);
+	int rc = sqlite3_step(q);
+	if (rc != SQLITE_ROW)
+		return done(q, rc == SQLITE_DONE ? pop_fail(err, POP_ENOTFOUND, "not-found",
+							     "no household for key '%s'", key)
+						 : fail_db(s, rc, err));
+	*heads = sqlite3_column_int(q, 0);
+	/* Step to the end so the UPDATE completes before the next statement. */
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+		;
+	if ((rc = done(q, rc == SQLITE_DONE ? 0 : fail_db(s, rc, err))))
+		return rc;
+	if (*heads > 0)
+		return 0;
+	if (!(q = prep(s, S_HH_HEAD_START, err)))
+		return POP_ESTORE;
+	sqlite3_bind_int64(q, 1, hh);
+	sqlite3_bind_int64(q, 2, pid);
+	bind_date(q, 3, from);
+	if ((rc = step_done(s, q, err)))
+		return rc;
+	return run2(s, S_HH_SET_HEAD, hh, pid, err);
+}
+
+static int sq_import_household_refused_head(struct store *st, const char *key,
+					    struct pop_err *err)
+{
+	struct sqlite_store *s = S(st);
+	sqlite3_stmt *q = prep(s, S_IMP_HH_REFUSED, err);
+	if (!q)
+		return POP_ESTORE;
+	bind_str(q, 1, key);
+	return step_done(s, q, err);
+}
+
+static int sq_import_spouse(struct store *st, int64_t pid, enum sex sex, int64_t spouse,
+			    int *outcome, struct pop_err *err)
+{
+	struct sqlite_store *s = S(st);
+	sqlite3_stmt *q = prep(s, S_IMP_SPOUSE_FIND, err);
+	if (!q)
+		return POP_ESTORE;
+	sqlite3_bind_int64(q, 1, spouse);
+	sqlite3_bind_int64(q, 2, pid);
+	int rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		int other = sqlite3_column_int(q, 0);
+		done(q, 0);
+		if (other == (int)sex) {
+			*outcome = STORE_SPOUSE_SAME_SEX;
+			return 0;
+		}
+		*outcome = STORE_SPOUSE_MATCHED;
+		if (!(q = prep(s, S_IMP_SPOUSE_DEL, err)))
+			return POP_ESTORE;
+		sqlite3_bind_int64(q, 1, spouse);
+		return step_done(s, q, err);
+	}
+	if ((rc = done(q, rc == SQLITE_DONE ? 0 : fail_db(s, rc, err))))
+		return rc;
+	*outcome = STORE_SPOUSE_PENDING;
+	if (!(q = prep(s, S_IMP_SPOUSE_ADD, err)))
+		return POP_ESTORE;
+	sqlite3_bind_int64(q, 1, pid);
+	sqlite3_bind_int64(q, 2, spouse);
+	sqlite3_bind_int(q, 3, (int)sex);
+	return step_done(s, q, err);
+}
+
+static int sq_import_deferred(struct store *st, enum store_import_query which, store_import_fn *fn,
+			      void *ctx, struct pop_err *err)
+{
+	struct sqlite_store *s = S(st);
+	enum stmt_id id = which == STORE_IMPORT_SPOUSES	   ? S_IMP_Q_SPOUSES
+			  : which == STORE_IMPORT_HOUSEHOLDS ? S_IMP_Q_HOUSEHOLDS
+							     : S_IMP_Q_DEPENDENTS;
+	int rc;
+	if (which == STORE_IMPORT_DEPENDENTS &&
+	    (rc = exec(s, "UPDATE temp.imp_rej SET done = 2 WHERE done = 0", err)))
+		return rc;
+	sqlite3_stmt *q = prep(s, id, err);
+	if (!q)
+		return POP_ESTORE;
+	struct store_import_row row;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		row.pid = sqlite3_column_int64(q, 0);
+		row.src = sqlite3_column_int64(q, 1);
+		row.other = sqlite3_column_int64(q, 2);
+		row.key = (const char *)sqlite3_column_text(q, 3);
+		row.n = sqlite3_column_int(q, 4);
+		row.m = sqlite3_column_int(q, 5);
+		int stop = fn(ctx, &row);
+		if (stop)
+			return done(q, stop);
+	}
+	if ((rc = done(q, rc == SQLITE_DONE ? 0 : fail_db(s, rc, err))))
+		return rc;
+	if (which == STORE_IMPORT_DEPENDENTS)
+		return exec(s, "UPDATE temp.imp_rej SET done = 1 WHERE done = 2", err);
+	return 0;
+}
+
+static int sq_import_purge(struct store *st, int64_t seq, int64_t *n, struct pop_err *err)
+{
+	struct sqlite_store *s = S(st);
+	*n = 0;
+	int rc = exec(s,
+		      "CREATE TEMP TABLE imp_gone AS SELECT j.pid AS pid FROM temp.imp_rej j"
+		      " JOIN temp.imp_p p ON p.pid = j.pid;"
+		      " DELETE FROM person WHERE pid IN (SELECT pid FROM temp.imp_gone);"
+		      " DELETE FROM residence WHERE pid IN (SELECT pid FROM temp.imp_gone);"
+		      " DELETE FROM card WHERE pid IN (SELECT pid FROM temp.imp_gone);"
+		      " DELETE FROM household_head WHERE pid IN (SELECT pid FROM temp.imp_gone);"
+		      " DELETE FROM temp.imp_p WHERE pid IN (SELECT pid FROM temp.imp_gone);"
+		      " DELETE FROM household WHERE id IN (SELECT id FROM temp.imp_hh"
+		      " WHERE id IS NOT NULL) AND NOT EXISTS (SELECT 1 FROM residence r"
+		      " WHERE r.household = household.id);",
+		      err);
+	if (rc == 0) {
+		sqlite3_stmt *q = NULL;
+		rc = sqlite3_prepare_v2(s->db,
+					"DELETE FROM event_subject WHERE seq = ?1 AND pid IN"
+					" (SELECT pid FROM temp.imp_gone)",
+					-1, &q, NULL);
+		if (rc == SQLITE_OK) {
+			sqlite3_bind_int64(q, 1, seq);
+			rc = sqlite3_step(q);
+		}
+		rc = rc == SQLITE_DONE ? 0 : fail_db(s, rc, err);
+		sqlite3_finalize(q);
+	}
+	if (rc == 0) {
+		sqlite3_stmt *q = NULL;
+		if (sqlite3_prepare_v2(s->db, "SELECT count(*) FROM temp.imp_gone", -1, &q, NULL) ==
+			    SQLITE_OK &&
+		    sqlite3_step(q) == SQLITE_ROW)
+			*n = sqlite3_column_int64(q, 0);
+		sqlite3_finalize(q);
+	}
+	exec(s, "DROP TABLE IF EXISTS temp.imp_gone", NULL);
+	return rc;
+}
+
 /* ---- open, migrate, close ---- */
 
 static void sq_close(struct store *st)
@@ -1068,6 +1541,23 @@ static const struct store_ops sqlite_ops = {
 	.event_history = sq_event_history,
 	.series_get = sq_series_get,
 	.series_set = sq_series_set,
+	.person_each = sq_person_each,
+	.event_subject_add = sq_event_subject_add,
+	.event_amend = sq_event_amend,
+	.import_begin = sq_import_begin,
+	.import_rebuild = sq_import_rebuild,
+	.import_end = sq_import_end,
+	.import_seen = sq_import_seen,
+	.import_loaded = sq_import_loaded,
+	.import_reject = sq_import_reject,
+	.import_is_rejected = sq_import_is_rejected,
+	.import_household_find = sq_import_household_find,
+	.import_household_add = sq_import_household_add,
+	.import_household_head = sq_import_household_head,
+	.import_household_refused_head = sq_import_household_refused_head,
+	.import_spouse = sq_import_spouse,
+	.import_deferred = sq_import_deferred,
+	.import_purge = sq_import_purge,
 };
 
 /*

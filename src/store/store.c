@@ -205,3 +205,96 @@ int store_series_set(struct store *st, int64_t series, uint32_t next, struct pop
 {
 	return st->ops->series_set(st, series, next, err);
 }
+
+/* ---- bulk import and export ---- */
+
+int store_person_each(struct store *st, store_person_fn *fn, void *ctx, struct pop_err *err)
+{
+	return st->ops->person_each(st, fn, ctx, err);
+}
+
+int store_event_subject_add(struct store *st, int64_t pid, int64_t seq, struct pop_err *err)
+{
+	return st->ops->event_subject_add(st, pid, seq, err);
+}
+
+int store_event_amend(struct store *st, int64_t seq, const char *payload, size_t len,
+		      struct pop_err *err)
+{
+	return st->ops->event_amend(st, seq, payload, len, err);
+}
+
+int store_import_begin(struct store *st, unsigned flags, struct pop_err *err)
+{
+	return st->ops->import_begin(st, flags, err);
+}
+
+int store_import_rebuild(struct store *st, struct pop_err *err)
+{
+	return st->ops->import_rebuild(st, err);
+}
+
+void store_import_end(struct store *st)
+{
+	st->ops->import_end(st);
+}
+
+int store_import_seen(struct store *st, int64_t pid, int64_t *src, struct pop_err *err)
+{
+	return st->ops->import_seen(st, pid, src, err);
+}
+
+int store_import_loaded(struct store *st, int64_t pid, int64_t src, struct pop_err *err)
+{
+	return st->ops->import_loaded(st, pid, src, err);
+}
+
+int store_import_reject(struct store *st, int64_t pid, struct pop_err *err)
+{
+	return st->ops->import_reject(st, pid, err);
+}
+
+int store_import_is_rejected(struct store *st, int64_t pid, struct pop_err *err)
+{
+	return st->ops->import_is_rejected(st, pid, err);
+}
+
+int store_import_household_find(struct store *st, const char *key, struct household *out,
+				int *heads, struct pop_err *err)
+{
+	return st->ops->import_household_find(st, key, out, heads, err);
+}
+
+int store_import_household_add(struct store *st, const char *key, struct household *h,
+			       struct pop_err *err)
+{
+	return st->ops->import_household_add(st, key, h, err);
+}
+
+int store_import_household_head(struct store *st, const char *key, int64_t hh, int64_t pid,
+				struct pdate from, int *heads, struct pop_err *err)
+{
+	return st->ops->import_household_head(st, key, hh, pid, from, heads, err);
+}
+
+int store_import_household_refused_head(struct store *st, const char *key, struct pop_err *err)
+{
+	return st->ops->import_household_refused_head(st, key, err);
+}
+
+int store_import_spouse(struct store *st, int64_t pid, enum sex sex, int64_t spouse, int *outcome,
+			struct pop_err *err)
+{
+	return st->ops->import_spouse(st, pid, sex, spouse, outcome, err);
+}
+
+int store_import_deferred(struct store *st, enum store_import_query q, store_import_fn *fn,
+			  void *ctx, struct pop_err *err)
+{
+	return st->ops->import_deferred(st, q, fn, ctx, err);
+}
+
+int store_import_purge(struct store *st, int64_t seq, int64_t *n, struct pop_err *err)
+{
+	return st->ops->import_purge(st, seq, n, err);
+}

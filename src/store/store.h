@@ -29,6 +29,40 @@ typedef int store_residence_fn(void *ctx, const struct residence *r);
 typedef int store_card_fn(void *ctx, const struct card *c);
 typedef int store_event_fn(void *ctx, const struct event *e);
 
+/*
+ * Bulk import (src/import/). The import runs in one transaction and keeps what it must remember
+ * between lines in the store (temporary tables), never in memory: the people it loaded (with
+ * where each came from: `src`, file index << 32 | line), the IDs it refused, the households of
+ * the file by key, and the spouses still waiting for their partner's line.
+ */
+#define STORE_IMPORT_REBUILD_INDEXES 0x1 /* drop secondary indexes now, rebuild in import_rebuild */
+
+/* import_spouse outcomes. */
+#define STORE_SPOUSE_PENDING  0 /* the partner's line has not come yet */
+#define STORE_SPOUSE_MATCHED  1 /* the partner came earlier and named this person */
+#define STORE_SPOUSE_SAME_SEX 2 /* the partner named this person, but has the same sex */
+
+/* The checks at the end of an import (import_deferred). */
+enum store_import_query {
+	/* Loaded people whose spouse never named them: other = the spouse, n = 1 when the
+	 * spouse's line was refused. */
+	STORE_IMPORT_SPOUSES,
+	/* Loaded members of the file's households that do not have exactly one loaded living
+	 * head: key, n = loaded heads, m = refused head lines. */
+	STORE_IMPORT_HOUSEHOLDS,
+	/* Loaded people not yet refused whose father, mother, spouse or household head was
+	 * refused since the last call: other = that person, key = the link ("father", ...). */
+	STORE_IMPORT_DEPENDENTS,
+};
+
+struct store_import_row {
+	int64_t pid, src, other;
+	const char *key; /* valid during the callback */
+	int n, m;
+};
+
+typedef int store_import_fn(void *ctx, const struct store_import_row *row);
+
 struct store_ops {
 	int version; /* STORE_OPS_VERSION */
 	unsigned caps;
@@ -85,6 +119,32 @@ struct store_ops {
 
 	int (*series_get)(struct store *st, int64_t series, uint32_t *next, struct pop_err *err);
 	int (*series_set)(struct store *st, int64_t series, uint32_t next, struct pop_err *err);
+
+	/* Bulk import and export (src/import/); see the wrappers below. */
+	int (*person_each)(struct store *st, store_person_fn *fn, void *ctx, struct pop_err *err);
+	int (*event_subject_add)(struct store *st, int64_t pid, int64_t seq, struct pop_err *err);
+	int (*event_amend)(struct store *st, int64_t seq, const char *payload, size_t len,
+			   struct pop_err *err);
+	int (*import_begin)(struct store *st, unsigned flags, struct pop_err *err);
+	int (*import_rebuild)(struct store *st, struct pop_err *err);
+	void (*import_end)(struct store *st);
+	int (*import_seen)(struct store *st, int64_t pid, int64_t *src, struct pop_err *err);
+	int (*import_loaded)(struct store *st, int64_t pid, int64_t src, struct pop_err *err);
+	int (*import_reject)(struct store *st, int64_t pid, struct pop_err *err);
+	int (*import_is_rejected)(struct store *st, int64_t pid, struct pop_err *err);
+	int (*import_household_find)(struct store *st, const char *key, struct household *out,
+				     int *heads, struct pop_err *err);
+	int (*import_household_add)(struct store *st, const char *key, struct household *h,
+				    struct pop_err *err);
+	int (*import_household_head)(struct store *st, const char *key, int64_t hh, int64_t pid,
+				     struct pdate from, int *heads, struct pop_err *err);
+	int (*import_household_refused_head)(struct store *st, const char *key,
+					     struct pop_err *err);
+	int (*import_spouse)(struct store *st, int64_t pid, enum sex sex, int64_t spouse,
+			     int *outcome, struct pop_err *err);
+	int (*import_deferred)(struct store *st, enum store_import_query q, store_import_fn *fn,
+			       void *ctx, struct pop_err *err);
+	int (*import_purge)(struct store *st, int64_t seq, int64_t *n, struct pop_err *err);
 };
 
 /* Every backend's connection starts with this. */
@@ -194,5 +254,59 @@ int store_series_get(struct store *st, int64_t series, uint32_t *next,
 		     struct pop_err *err) POP_MUST_USE;
 int store_series_set(struct store *st, int64_t series, uint32_t next,
 		     struct pop_err *err) POP_MUST_USE;
+
+/* ---- bulk import and export ---- */
+
+/* Every person, by date of birth (as stored: "1960" before "1960-01-01") then ID, which puts
+ * parents before their children (a parent is certainly born before the child). */
+int store_person_each(struct store *st, store_person_fn *fn, void *ctx,
+		      struct pop_err *err) POP_MUST_USE;
+/* Names the person as a subject of journal event seq (their history shows it). */
+int store_event_subject_add(struct store *st, int64_t pid, int64_t seq,
+			    struct pop_err *err) POP_MUST_USE;
+/* Replaces the payload of an event appended in the current transaction (an import appends its
+ * event first, so people can point at it, and fills in the counts at the end). */
+int store_event_amend(struct store *st, int64_t seq, const char *payload, size_t len,
+		      struct pop_err *err) POP_MUST_USE;
+/*
+ * Starts an import's bookkeeping inside the open transaction (temporary tables spilling to
+ * disk, a large page cache); with STORE_IMPORT_REBUILD_INDEXES (only for an empty registry) the
+ * secondary indexes of the tables it fills are dropped, to be rebuilt by store_import_rebuild
+ * before the transaction commits. store_import_end (after commit or rollback) drops the rest.
+ */
+int store_import_begin(struct store *st, unsigned flags, struct pop_err *err) POP_MUST_USE;
+int store_import_rebuild(struct store *st, struct pop_err *err) POP_MUST_USE;
+void store_import_end(struct store *st);
+/* 1 with *src when this import loaded the person, 0 when not. */
+int store_import_seen(struct store *st, int64_t pid, int64_t *src, struct pop_err *err) POP_MUST_USE;
+/* Records that this import loaded the person (from src); clears an earlier refusal of the ID. */
+int store_import_loaded(struct store *st, int64_t pid, int64_t src, struct pop_err *err) POP_MUST_USE;
+/* Records that a line with this ID was refused (the ID is not in the registry). */
+int store_import_reject(struct store *st, int64_t pid, struct pop_err *err) POP_MUST_USE;
+/* 1 when store_import_reject named the ID, 0 when not. */
+int store_import_is_rejected(struct store *st, int64_t pid, struct pop_err *err) POP_MUST_USE;
+/* The household created for a file key (id, address) and its loaded heads; POP_ENOTFOUND. */
+int store_import_household_find(struct store *st, const char *key, struct household *out,
+				int *heads, struct pop_err *err) POP_MUST_USE;
+/* Creates the household for a key: with h->id > 0 that id when it is free, else a new one;
+ * sets h->id. */
+int store_import_household_add(struct store *st, const char *key, struct household *h,
+			       struct pop_err *err) POP_MUST_USE;
+/* Counts a loaded head of household hh (key); the first one becomes its head from `from`.
+ * *heads: the count before this one. */
+int store_import_household_head(struct store *st, const char *key, int64_t hh, int64_t pid,
+				struct pdate from, int *heads, struct pop_err *err) POP_MUST_USE;
+/* Counts a refused line that would have headed the household of key. */
+int store_import_household_refused_head(struct store *st, const char *key,
+					struct pop_err *err) POP_MUST_USE;
+/* Matches a loaded person's spouse claim with the partner's (STORE_SPOUSE_*). */
+int store_import_spouse(struct store *st, int64_t pid, enum sex sex, int64_t spouse, int *outcome,
+			struct pop_err *err) POP_MUST_USE;
+/* Runs one of the end checks; fn may call store_import_reject. */
+int store_import_deferred(struct store *st, enum store_import_query q, store_import_fn *fn,
+			  void *ctx, struct pop_err *err) POP_MUST_USE;
+/* Removes every row this import (journal event seq) wrote for the people it loaded and then
+ * refused, and the households left empty; *n counts the people. */
+int store_import_purge(struct store *st, int64_t seq, int64_t *n, struct pop_err *err) POP_MUST_USE;
 
 #endif

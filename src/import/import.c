@@ -1,0 +1,744 @@
+/*
+ * `popid import`: loads the bulk files of docs/FORMATS.md into the registry. See import.h.
+ *
+ * Two threads: a reader parses and checks each line on its own (parse.c: pure, the costly
+ * Unicode work) into batches, and this thread applies the rules between lines and against the
+ * registry and writes, all inside one transaction opened by store_import_begin. What must be
+ * remembered between lines lives in the store's temporary tables (loaded IDs with their line,
+ * refused IDs, households by key, spouses waiting for their partner), so memory stays the same
+ * whatever the size of the files. At the end come the checks that look forward (a household has
+ * exactly one living head, spouses name each other) and the refusals they propagate to the lines
+ * that depend on a refused one; then either a rollback (all-or-nothing with refusals) or a commit.
+ *
+ * Crash safety is SQLite's: nothing is visible or durable before the one COMMIT, and a process
+ * killed before it leaves uncommitted WAL frames that recovery ignores.
+ */
+#include "import/import_int.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Decree 137/2015 art. 11 governs collecting existing citizen records into the database, as an
+ * `enrol` event does one by one. */
+#define IMPORT_BASIS                                                                               \
+        "Decree 137/2015/ND-CP art. 11: collection of citizen data into the national "             \
+        "database (bulk import)"
+
+#define BATCH  256
+#define N_BUFS 4
+
+enum item_state { IT_OK, IT_REJECTED };
+
+struct item {
+        int state;
+        long line;
+        struct imp_rec rec;
+        struct imp_reject rej;
+};
+
+struct batch {
+        int n;
+        int file;
+        uint64_t offset; /* bytes of the file read up to the end of this batch */
+        bool file_end;   /* the last batch of the file: sha256 is set */
+        bool last;       /* the last batch of all */
+        int err;         /* a fatal error of the reader */
+        struct pop_err perr;
+        char sha256[65];
+        bool full;
+        struct item v[BATCH];
+};
+
+struct reader {
+        pthread_mutex_t mu;
+        pthread_cond_t cv;
+        struct batch *b; /* N_BUFS */
+        bool stop;
+        const char *const *files;
+        const enum imp_format *fmts;
+        int n_files;
+        struct pdate today;
+};
+
+struct file_stat {
+        char sha256[65];
+        int64_t lines, loaded, rejected;
+        enum imp_format fmt;
+};
+
+struct imp {
+        struct reg *r;
+        struct store *st;
+        const struct reg_ctx *ctx;
+        const struct imp_opts *o;
+        const char *const *files;
+        struct file_stat *fs;
+        FILE *rej;
+        int64_t seq;
+        struct imp_stats *stats;
+        struct pop_err *err;
+};
+
+enum imp_format imp_format_of(const char *path)
+{
+        const char *dot = strrchr(path, '.');
+        if (!dot)
+                return 0;
+        if (!strcmp(dot, ".jsonl") || !strcmp(dot, ".json") || !strcmp(dot, ".ndjson"))
+                return IMP_JSONL;
+        if (!strcmp(dot, ".csv"))
+                return IMP_CSV;
+        return 0;
+}
+
+/* ---- the reader thread ---- */
+
+static struct batch *reader_slot(struct reader *rd, int i)
+{
+        struct batch *b = &rd->b[i % N_BUFS];
+        pthread_mutex_lock(&rd->mu);
+        while (b->full && !rd->stop)
+                pthread_cond_wait(&rd->cv, &rd->mu);
+        bool stop = rd->stop;
+        pthread_mutex_unlock(&rd->mu);
+        if (stop)
+                return NULL;
+        b->n = 0;
+        b->file_end = b->last = false;
+        b->err = 0;
+        return b;
+}
+
+static void reader_push(struct reader *rd, struct batch *b)
+{
+        pthread_mutex_lock(&rd->mu);
+        b->full = true;
+        pthread_cond_broadcast(&rd->cv);
+        pthread_mutex_unlock(&rd->mu);
+}
+
+static bool blank(const char *s, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                if (s[i] != ' ' && s[i] != '\t')
+                        return false;
+        return true;
+}
+
+static void *reader_main(void *arg)
+{
+        struct reader *rd = arg;
+        int seq = 0;
+        struct batch *b = reader_slot(rd, seq);
+        for (int f = 0; b && f < rd->n_files; f++) {
+                struct imp_reader *in = NULL;
+                int rc = imp_reader_open(rd->files[f], &in, &b->perr);
+                bool header = rd->fmts[f] == IMP_CSV;
+                b->file = f;
+                while (rc == 0) {
+                        const char *line;
+                        size_t len;
+                        long lineno = 0;
+                        rc = imp_reader_next(in, &line, &len, &lineno, &b->perr);
+                        if (rc == 0) {
+                                if (header)
+                                        rc = pop_fail(
+                                            &b->perr, POP_EINVAL, "csv-header",
+                                            "%s is empty: a CSV file starts with the header",
+                                            rd->files[f]);
+                                break;
+                        }
+                        if (rc < 0 && rc != POP_ETOOBIG)
+                                break;
+                        if (header) {
+                                header = false;
+                                if (rc == 1 && len == strlen(imp_csv_header) &&
+                                    !memcmp(line, imp_csv_header, len)) {
+                                        rc = 0;
+                                        continue;
+                                }
+                                rc = pop_fail(&b->perr, POP_EINVAL, "csv-header",
+                                              "%s: line 1 is not the CSV header of docs/FORMATS.md "
+                                              "(pid,name,dob,...,card_issued)",
+                                              rd->files[f]);
+                                break;
+                        }
+                        if (rc == 1 && blank(line, len)) {
+                                rc = 0;
+                                continue;
+                        }
+                        struct item *it = &b->v[b->n++];
+                        it->line = lineno;
+                        if (rc == POP_ETOOBIG) {
+                                memset(&it->rec, 0, sizeof it->rec);
+                                memset(&it->rej, 0, sizeof it->rej);
+                                snprintf(it->rej.rule, sizeof it->rej.rule, "line-too-long");
+                                snprintf(it->rej.reason, sizeof it->rej.reason,
+                                         "line of %zu bytes, over the %d-byte cap", len,
+                                         IMP_LINE_MAX);
+                                it->state = IT_REJECTED;
+                        } else {
+                                it->state = imp_parse_line(rd->fmts[f], line, len, rd->today,
+                                                           &it->rec, &it->rej)
+                                                ? IT_REJECTED
+                                                : IT_OK;
+                        }
+                        rc = 0;
+                        if (b->n == BATCH) {
+                                b->offset = imp_reader_offset(in);
+                                reader_push(rd, b);
+                                if (!(b = reader_slot(rd, ++seq)))
+                                        break;
+                                b->file = f;
+                        }
+                }
+                if (!b)
+                        break;
+                if (rc) {
+                        b->err = rc;
+                        b->last = true;
+                        imp_reader_close(in);
+                        reader_push(rd, b);
+                        return NULL;
+                }
+                b->offset = imp_reader_offset(in);
+                b->file_end = true;
+                imp_reader_sha256(in, b->sha256);
+                imp_reader_close(in);
+                if (f == rd->n_files - 1)
+                        break;
+                reader_push(rd, b);
+                b = reader_slot(rd, ++seq);
+        }
+        if (b) {
+                b->last = true;
+                reader_push(rd, b);
+        }
+        return NULL;
+}
+
+/* ---- refusals ---- */
+
+static json_t *jstr(const char *s)
+{
+        json_t *v = s && *s ? json_string(s) : json_null();
+        return v ? v : json_string("(not valid UTF-8)");
+}
+
+/* Writes one line of the reject report. */
+static int report(struct imp *m, int file, long line, const char *pid, const char *field,
+                  const char *rule, const char *reason)
+{
+        json_t *o = json_object();
+        json_object_set_new(o, "file", jstr(m->files[file]));
+        json_object_set_new(o, "line", json_integer(line));
+        json_object_set_new(o, "pid", jstr(pid));
+        json_object_set_new(o, "field", jstr(field));
+        json_object_set_new(o, "rule", jstr(rule));
+        json_object_set_new(o, "reason", jstr(reason));
+        int rc = json_dumpf(o, m->rej, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        json_decref(o);
+        if (rc || fputc('\n', m->rej) == EOF)
+                return pop_fail(m->err, POP_EIO, "rejects-write", "cannot write the reject report");
+        m->stats->rejected++;
+        m->fs[file].rejected++;
+        return 0;
+}
+
+/*
+ * Refuses a line. `loaded`: its person was already written (a refusal found afterwards), so the
+ * ID is now refused for those who depend on it. A line whose ID is taken (in the registry or by
+ * an earlier line) leaves that ID alone.
+ */
+static int refuse(struct imp *m, int file, long line, const struct imp_rec *rec, bool loaded,
+                  const char *field, const char *rule, const char *reason)
+{
+        int rc = report(m, file, line, rec->pid_text, field, rule, reason);
+        if (rc)
+                return rc;
+        struct pop_err e = {0};
+        if (rec->pid_text[0] && strcmp(rule, "person-exists") && strcmp(rule, "person-duplicate")) {
+                int64_t pid = pid_to_int(rec->pid_text);
+                rc = loaded ? 0 : store_person_exists(m->st, pid, &e);
+                if (rc == 0)
+                        rc = store_import_reject(m->st, pid, &e);
+                if (rc < 0)
+                        return *m->err = e, rc;
+        }
+        if (!loaded && rec->household[0] && !strcmp(rec->relation, "head") &&
+            (rc = store_import_household_refused_head(m->st, rec->household, &e)))
+                return *m->err = e, rc;
+        return 0;
+}
+
+static int refusef(struct imp *m, int file, long line, const struct imp_rec *rec, bool loaded,
+                   const char *field, const char *rule, const char *fmt, ...) POP_PRINTF(8, 9);
+
+static int refusef(struct imp *m, int file, long line, const struct imp_rec *rec, bool loaded,
+                   const char *field, const char *rule, const char *fmt, ...)
+{
+        char reason[256];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(reason, sizeof reason, fmt, ap);
+        va_end(ap);
+        return refuse(m, file, line, rec, loaded, field, rule, reason);
+}
+
+static const char *fname(const struct imp *m, int file, enum imp_col c)
+{
+        return imp_col_name(m->fs[file].fmt, c);
+}
+
+/* ---- one line against the registry and the lines before it ---- */
+
+/* The ID a household key "H" + 10 digits (as popid export writes) asks to keep, or 0. */
+static int64_t key_id(const char *key)
+{
+        if (key[0] != 'H' || strlen(key) != 11 || strspn(key + 1, "0123456789") != 10)
+                return 0;
+        return strtoll(key + 1, NULL, 10);
+}
+
+/* 1 when the parent named in col is acceptable, 0 when the line was refused, <0 on failure. */
+static int check_parent(struct imp *m, int file, long line, const struct imp_rec *rec,
+                        enum imp_col col, int64_t pid, enum sex want)
+{
+        struct person par;
+        struct pop_err e = {0};
+        char b[PID_LEN + 1];
+        pid_from_int(pid, b);
+        const char *role = col == C_FATHER ? "father" : "mother";
+        int rc = store_person_get(m->st, pid, &par, &e);
+        if (rc == POP_ENOTFOUND) {
+                if ((rc = store_import_is_rejected(m->st, pid, &e)) < 0)
+                        return *m->err = e, rc;
+                if (rc == 1)
+                        rc = refusef(m, file, line, rec, false, fname(m, file, col), "ref-rejected",
+                                     "the %s %s was refused", role, b);
+                else
+                        rc = refusef(
+                            m, file, line, rec, false, fname(m, file, col), "parent-unknown",
+                            "the %s %s is neither on an earlier line nor in the registry", role, b);
+                return rc ? rc : 0;
+        }
+        if (rc)
+                return *m->err = e, rc;
+        if (par.sex != want)
+                return refusef(m, file, line, rec, false, fname(m, file, col), "parent-sex",
+                               "the %s %s is %s", role, b, sex_name(par.sex))
+                           ?: 0;
+        if (pdate_cmp(par.dob, rec->p.dob) >= 0)
+                return refusef(m, file, line, rec, false, fname(m, file, col),
+                               "birth-before-parent", "the %s %s was not born before the person",
+                               role, b)
+                           ?: 0;
+        return 1;
+}
+
+static int load(struct imp *m, int file, long line, struct imp_rec *rec)
+{
+        struct store *st = m->st;
+        struct person *p = &rec->p;
+        struct pop_err e = {0};
+        int rc;
+        int64_t src = ((int64_t)file << 32) | line;
+        if (p->father &&
+            (rc = check_parent(m, file, line, rec, C_FATHER, p->father, SEX_MALE)) <= 0)
+                return rc;
+        if (p->mother &&
+            (rc = check_parent(m, file, line, rec, C_MOTHER, p->mother, SEX_FEMALE)) <= 0)
+                return rc;
+        struct household h = {0};
+        int heads = 0;
+        bool hh_known = false;
+        if (rec->household[0]) {
+                rc = store_import_household_find(st, rec->household, &h, &heads, &e);
+                if (rc == 0) {
+                        hh_known = true;
+                        if (h.province != rec->province || strcmp(h.commune, rec->commune) ||
+                            strcmp(h.address, rec->address))
+                                return refusef(m, file, line, rec, false,
+                                               fname(m, file, C_HOUSEHOLD), "household-address",
+                                               "household '%s' has another address on an earlier "
+                                               "line (%02d, %s, %s)",
+                                               rec->household, h.province, h.commune, h.address);
+                } else if (rc != POP_ENOTFOUND) {
+                        return *m->err = e, rc;
+                }
+        }
+        p->created_at = p->updated_at = m->ctx->now_ms / 1000;
+        p->version = m->seq;
+        rc = store_person_insert(st, p, &e);
+        if (rc == POP_ECONFLICT) {
+                int64_t first = 0;
+                if ((rc = store_import_seen(st, p->pid, &first, &e)) < 0)
+                        return *m->err = e, rc;
+                if (rc == 1)
+                        return refusef(m, file, line, rec, false, fname(m, file, C_PID),
+                                       "person-duplicate", "%s is on an earlier line (%s:%lld)",
+                                       rec->pid_text, m->files[first >> 32],
+                                       (long long)(first & 0xffffffff));
+                return refuse(m, file, line, rec, false, fname(m, file, C_PID), "person-exists",
+                              "the ID is already in the registry");
+        }
+        if (rc || (rc = store_import_loaded(st, p->pid, src, &e)))
+                return *m->err = e, rc;
+        if (rec->household[0]) {
+                if (!hh_known) {
+                        h.id = key_id(rec->household);
+                        h.head = 0;
+                        h.province = rec->province;
+                        memcpy(h.commune, rec->commune, sizeof h.commune);
+                        snprintf(h.address, sizeof h.address, "%s", rec->address);
+                        h.created = rec->since;
+                        if ((rc = store_import_household_add(st, rec->household, &h, &e)))
+                                return *m->err = e, rc;
+                        m->stats->households++;
+                }
+                struct residence res = {0};
+                res.pid = p->pid;
+                res.kind = RESIDENCE_PERMANENT;
+                res.household = h.id;
+                snprintf(res.relation, sizeof res.relation, "%s", rec->relation);
+                res.province = rec->province;
+                memcpy(res.commune, rec->commune, sizeof res.commune);
+                snprintf(res.address, sizeof res.address, "%s", rec->address);
+                res.valid_from = rec->since;
+                if ((rc = store_residence_insert(st, &res, &e)))
+                        return *m->err = e, rc;
+                /* Only a living member heads a household (LR art. 10); deceased lines have none. */
+                if (!strcmp(rec->relation, "head") && p->status != PERSON_DECEASED &&
+                    (rc = store_import_household_head(st, rec->household, h.id, p->pid, rec->since,
+                                                      &heads, &e)))
+                        return *m->err = e, rc;
+        }
+        if (rec->has_temp) {
+                struct residence t = {0};
+                t.pid = p->pid;
+                t.kind = RESIDENCE_TEMPORARY;
+                t.province = rec->tmp_province;
+                memcpy(t.commune, rec->tmp_commune, sizeof t.commune);
+                snprintf(t.address, sizeof t.address, "%s", rec->tmp_address);
+                t.valid_from = rec->tmp_from;
+                t.valid_to = rec->tmp_until;
+                if ((rc = store_residence_insert(st, &t, &e)))
+                        return *m->err = e, rc;
+        }
+        if (rec->has_card) {
+                struct card c = {0};
+                c.pid = p->pid;
+                c.issued = rec->card_issued;
+                c.expires = rec->card_expires;
+                c.never_expires = rec->card_never;
+                c.status = CARD_VALID;
+                if ((rc = store_card_insert(st, &c, &e)))
+                        return *m->err = e, rc;
+        }
+        if ((rc = store_event_subject_add(st, p->pid, m->seq, &e)))
+                return *m->err = e, rc;
+        m->stats->loaded++;
+        m->fs[file].loaded++;
+        if (p->spouse) {
+                int outcome;
+                if ((rc = store_import_spouse(st, p->pid, p->sex, p->spouse, &outcome, &e)))
+                        return *m->err = e, rc;
+                /* LMF art. 8(2): the State does not recognise marriage between people of the same
+                 * sex. */
+                if (outcome == STORE_SPOUSE_SAME_SEX) {
+                        m->stats->loaded--;
+                        m->fs[file].loaded--;
+                        return refuse(m, file, line, rec, true, fname(m, file, C_SPOUSE),
+                                      "marriage-same-sex",
+                                      "the spouse has the same sex (LMF art. 8(2))");
+                }
+        }
+        return 0;
+}
+
+/* ---- the checks at the end ---- */
+
+struct deferred {
+        struct imp *m;
+        enum store_import_query q;
+        int64_t n;
+};
+
+static int on_deferred(void *ctx, const struct store_import_row *row)
+{
+        struct deferred *d = ctx;
+        struct imp *m = d->m;
+        struct pop_err e = {0};
+        int rc = store_import_is_rejected(m->st, row->pid, &e);
+        if (rc < 0)
+                return *m->err = e, rc;
+        if (rc == 1)
+                return 0;
+        struct imp_rec rec;
+        memset(&rec, 0, sizeof rec);
+        pid_from_int(row->pid, rec.pid_text);
+        int file = (int)(row->src >> 32);
+        long line = (long)(row->src & 0xffffffff);
+        char other[PID_LEN + 1];
+        pid_from_int(row->other, other);
+        m->stats->loaded--;
+        m->fs[file].loaded--;
+        d->n++;
+        if (d->q == STORE_IMPORT_HOUSEHOLDS) {
+                if (row->n == 0 && row->m > 0)
+                        return refusef(m, file, line, &rec, true, fname(m, file, C_HOUSEHOLD),
+                                       "ref-rejected",
+                                       "the line heading household '%s' was refused", row->key);
+                if (row->n == 0)
+                        return refusef(
+                            m, file, line, &rec, true, fname(m, file, C_HOUSEHOLD),
+                            "household-head-count",
+                            "household '%s' has no living head (exactly one is required, "
+                            "LR art. 10)",
+                            row->key);
+                return refusef(m, file, line, &rec, true, fname(m, file, C_HOUSEHOLD),
+                               "household-head-count",
+                               "household '%s' has %d living heads (exactly one is required, LR "
+                               "art. 10)",
+                               row->key, row->n);
+        }
+        if (d->q == STORE_IMPORT_SPOUSES) {
+                if (row->n)
+                        return refusef(m, file, line, &rec, true, fname(m, file, C_SPOUSE),
+                                       "ref-rejected", "the spouse %s was refused", other);
+                if ((rc = store_person_exists(m->st, row->other, &e)) < 0)
+                        return *m->err = e, rc;
+                if (rc == 0)
+                        return refusef(
+                            m, file, line, &rec, true, fname(m, file, C_SPOUSE), "spouse-unknown",
+                            "the spouse %s is neither in the file nor in the registry", other);
+                return refusef(m, file, line, &rec, true, fname(m, file, C_SPOUSE),
+                               "spouse-not-reciprocal",
+                               "the spouse %s does not name this person back", other);
+        }
+        enum imp_col col = !strcmp(row->key, "father")   ? C_FATHER
+                           : !strcmp(row->key, "mother") ? C_MOTHER
+                           : !strcmp(row->key, "spouse") ? C_SPOUSE
+                                                         : C_HOUSEHOLD;
+        return refusef(m, file, line, &rec, true, fname(m, file, col), "ref-rejected",
+                       "%s %s was refused", col == C_HOUSEHOLD ? "the household head" : row->key,
+                       other);
+}
+
+static int deferred_checks(struct imp *m)
+{
+        struct pop_err e = {0};
+        struct deferred d = {.m = m, .q = STORE_IMPORT_HOUSEHOLDS};
+        int rc = store_import_deferred(m->st, d.q, on_deferred, &d, &e);
+        if (rc == 0) {
+                d.q = STORE_IMPORT_SPOUSES;
+                rc = store_import_deferred(m->st, d.q, on_deferred, &d, &e);
+        }
+        /* A refusal refuses who depends on it, and so on: until nothing more is refused. */
+        d.q = STORE_IMPORT_DEPENDENTS;
+        for (int64_t before = -1; rc == 0 && d.n != before;) {
+                before = d.n;
+                rc = store_import_deferred(m->st, d.q, on_deferred, &d, &e);
+        }
+        if (rc && !m->err->msg[0])
+                *m->err = e;
+        return rc;
+}
+
+/* ---- the run ---- */
+
+static const char *mode_name(enum imp_mode mode)
+{
+        return mode == IMP_VALID_ONLY ? "valid-only" : "all-or-nothing";
+}
+
+static json_t *payload(const struct imp *m, int n_files)
+{
+        json_t *files = json_array();
+        for (int i = 0; i < n_files; i++)
+                json_array_append_new(
+                    files, json_pack("{s:o, s:s, s:s, s:I, s:I, s:I}", "name", jstr(m->files[i]),
+                                     "format", m->fs[i].fmt == IMP_CSV ? "csv" : "jsonl", "sha256",
+                                     m->fs[i].sha256, "records", (json_int_t)m->fs[i].lines,
+                                     "loaded", (json_int_t)m->fs[i].loaded, "rejected",
+                                     (json_int_t)m->fs[i].rejected));
+        char date[11];
+        pdate_format(m->ctx->today, date);
+        return json_pack("{s:s, s:s, s:s, s:o, s:I, s:I, s:I}", "type", "import", "date", date,
+                         "mode", mode_name(m->o->mode), "files", files, "loaded",
+                         (json_int_t)m->stats->loaded, "rejected", (json_int_t)m->stats->rejected,
+                         "households", (json_int_t)m->stats->households);
+}
+
+static int journal(struct imp *m, int n_files, bool amend)
+{
+        json_t *j = payload(m, n_files);
+        char *text = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII) : NULL;
+        json_decref(j);
+        if (!text)
+                return pop_fail(m->err, POP_ENOMEM, "nomem", "out of memory");
+        int rc;
+        if (amend) {
+                rc = store_event_amend(m->st, m->seq, text, strlen(text), m->err);
+        } else {
+                struct event ev;
+                memset(&ev, 0, sizeof ev);
+                snprintf(ev.type, sizeof ev.type, "import");
+                ev.effective = m->ctx->today;
+                ev.recorded_at = m->ctx->now_ms;
+                snprintf(ev.actor, sizeof ev.actor, "%s",
+                         m->ctx->actor ? m->ctx->actor : "unknown");
+                snprintf(ev.legal_basis, sizeof ev.legal_basis, "%s", IMPORT_BASIS);
+                ev.payload = text;
+                ev.payload_len = strlen(text);
+                rc = store_event_append(m->st, &ev, m->err);
+                m->seq = ev.seq;
+        }
+        free(text);
+        return rc;
+}
+
+static int consume(struct imp *m, struct reader *rd, uint64_t total)
+{
+        uint64_t before = 0; /* bytes of the files finished */
+        int rc = 0;
+        for (int i = 0;; i++) {
+                struct batch *b = &rd->b[i % N_BUFS];
+                pthread_mutex_lock(&rd->mu);
+                while (!b->full)
+                        pthread_cond_wait(&rd->cv, &rd->mu);
+                pthread_mutex_unlock(&rd->mu);
+                if (b->err) {
+                        *m->err = b->perr;
+                        return b->err;
+                }
+                for (int k = 0; k < b->n && rc == 0; k++) {
+                        struct item *it = &b->v[k];
+                        m->stats->lines++;
+                        m->fs[b->file].lines++;
+                        if (it->state == IT_REJECTED)
+                                rc = refuse(m, b->file, it->line, &it->rec, false, it->rej.field,
+                                            it->rej.rule, it->rej.reason);
+                        else
+                                rc = load(m, b->file, it->line, &it->rec);
+                }
+                if (rc)
+                        return rc;
+                if (m->o->progress)
+                        m->o->progress(m->o->progress_ctx, before + b->offset, total,
+                                       m->stats->lines);
+                if (b->file_end) {
+                        memcpy(m->fs[b->file].sha256, b->sha256, sizeof b->sha256);
+                        before += b->offset;
+                }
+                bool last = b->last;
+                pthread_mutex_lock(&rd->mu);
+                b->full = false;
+                pthread_cond_broadcast(&rd->cv);
+                pthread_mutex_unlock(&rd->mu);
+                if (last)
+                        return 0;
+        }
+}
+
+int imp_run(struct reg *r, const struct reg_ctx *ctx, const char *const *files, int n_files,
+            const struct imp_opts *o, struct imp_stats *stats, struct pop_err *err)
+{
+        memset(stats, 0, sizeof *stats);
+        if (n_files < 1)
+                return pop_fail(err, POP_EINVAL, "import-usage", "no file to import");
+        if (o->mode != IMP_ALL_OR_NOTHING && o->mode != IMP_VALID_ONLY)
+                return pop_fail(err, POP_EINVAL, "import-usage",
+                                "choose --mode all-or-nothing or --mode valid-only");
+        struct imp m = {
+            .r = r, .st = r->st, .ctx = ctx, .o = o, .files = files, .stats = stats, .err = err};
+        enum imp_format *fmts = calloc((size_t)n_files, sizeof *fmts);
+        m.fs = calloc((size_t)n_files, sizeof *m.fs);
+        struct batch *bufs = calloc(N_BUFS, sizeof *bufs);
+        int rc = 0;
+        uint64_t total = 0;
+        if (!fmts || !m.fs || !bufs) {
+                rc = pop_fail(err, POP_ENOMEM, "nomem", "out of memory");
+                goto out;
+        }
+        for (int i = 0; i < n_files; i++) {
+                fmts[i] = m.fs[i].fmt = o->format ? o->format : imp_format_of(files[i]);
+                if (!fmts[i]) {
+                        rc = pop_fail(
+                            err, POP_EINVAL, "import-format",
+                            "%s: cannot tell the format from the name: use --format csv or "
+                            "--format jsonl",
+                            files[i]);
+                        goto out;
+                }
+                FILE *f = fopen(files[i], "rb");
+                if (!f) {
+                        rc = pop_fail(err, POP_EIO, "file-open", "cannot open %s", files[i]);
+                        goto out;
+                }
+                if (fseek(f, 0, SEEK_END) == 0 && ftell(f) > 0)
+                        total += (uint64_t)ftell(f);
+                fclose(f);
+        }
+        m.rej = fopen(o->rejects, "w");
+        if (!m.rej) {
+                rc = pop_fail(err, POP_EIO, "rejects-open", "cannot create the reject report %s",
+                              o->rejects);
+                goto out;
+        }
+        if ((rc = store_import_begin(m.st, STORE_IMPORT_REBUILD_INDEXES, err)))
+                goto end;
+        if ((rc = journal(&m, n_files, false)))
+                goto rollback;
+
+        struct reader rd = {
+            .b = bufs, .files = files, .fmts = fmts, .n_files = n_files, .today = ctx->today};
+        pthread_mutex_init(&rd.mu, NULL);
+        pthread_cond_init(&rd.cv, NULL);
+        pthread_t th;
+        if (pthread_create(&th, NULL, reader_main, &rd) != 0) {
+                rc = pop_fail(err, POP_ENOMEM, "thread", "cannot start the reader thread");
+        } else {
+                rc = consume(&m, &rd, total);
+                pthread_mutex_lock(&rd.mu);
+                rd.stop = true;
+                pthread_cond_broadcast(&rd.cv);
+                pthread_mutex_unlock(&rd.mu);
+                pthread_join(th, NULL);
+        }
+        pthread_cond_destroy(&rd.cv);
+        pthread_mutex_destroy(&rd.mu);
+        if (rc)
+                goto rollback;
+        if ((rc = store_import_rebuild(m.st, err)) || (rc = deferred_checks(&m)))
+                goto rollback;
+        if (stats->rejected && o->mode == IMP_ALL_OR_NOTHING) {
+                rc = pop_fail(err, POP_ERULE, "import-rejected",
+                              "%lld line(s) refused: nothing was imported (see %s)",
+                              (long long)stats->rejected, o->rejects);
+                goto rollback;
+        }
+        int64_t purged = 0;
+        if (stats->rejected && (rc = store_import_purge(m.st, m.seq, &purged, err)))
+                goto rollback;
+        if ((rc = journal(&m, n_files, true)) || (rc = store_commit(m.st, err)))
+                goto rollback;
+        stats->seq = m.seq;
+        goto end;
+rollback:
+        store_rollback(m.st);
+        stats->rolled_back = 1;
+        stats->loaded = 0;
+        stats->seq = 0;
+end:
+        store_import_end(m.st);
+        if (fclose(m.rej) != 0 && rc == 0)
+                rc = pop_fail(err, POP_EIO, "rejects-write", "cannot write the reject report %s",
+                              o->rejects);
+out:
+        free(fmts);
+        free(m.fs);
+        free(bufs);
+        return rc;
+}
