@@ -18,6 +18,7 @@
 #include "registry/confirm.h"
 #include "registry/demo.h"
 #include "registry/registry.h"
+#include "registry/search.h"
 
 #define MAX_INPUT_LINE (1 << 20) /* one event on `popid event apply`: 1 MiB */
 
@@ -36,6 +37,8 @@ struct opts {
 	int argc; /* positional arguments left */
 	char **argv;
 	json_t *fields; /* --anything value pairs, for `popid event` */
+	struct reg_search_args search; /* `popid person search` */
+	int n_search;                  /* search options given */
 };
 
 int cli_exit_code(int code)
@@ -113,6 +116,26 @@ static int set_field(json_t *obj, const char *key, const char *val)
 	return set_field(sub, dot + 1, val);
 }
 
+/* An option of `popid person search` (--dob and --sex are shared); 0 when it is not one. */
+static int search_opt(struct reg_search_args *a, const char *name, const char *v)
+{
+	const struct {
+		const char *name;
+		const char **field;
+	} map[] = {
+		{"name", &a->name},       {"match", &a->match},   {"year", &a->year},
+		{"born-from", &a->born_from}, {"born-to", &a->born_to}, {"province", &a->province},
+		{"status", &a->status},   {"limit", &a->limit},   {"cursor", &a->cursor},
+	};
+	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
+		if (!strcmp(name, map[i].name)) {
+			*map[i].field = v;
+			return 1;
+		}
+	}
+	return 0;
+}
+
 /* Splits argv into known options, --field value pairs and positional arguments. */
 static int parse_opts(const char *cmd, int argc, char **argv, struct opts *o)
 {
@@ -151,6 +174,8 @@ static int parse_opts(const char *cmd, int argc, char **argv, struct opts *o)
 			o->dob = v;
 		else if (!strcmp(name, "sex") && strcmp(cmd, "event") != 0)
 			o->sex = v;
+		else if (!strcmp(cmd, "person") && search_opt(&o->search, name, v))
+			o->n_search++;
 		else if (!strcmp(name, "people") || !strcmp(name, "seed")) {
 			errno = 0;
 			long n = strtol(v, &end, 10);
@@ -367,13 +392,34 @@ static int run_read(struct opts *o, read_fn *fn, int64_t id)
 	return rc;
 }
 
+static int person_search(struct opts *o)
+{
+	int rc;
+	struct reg *r;
+	if ((rc = need_pos(o, 1, "")) || (rc = open_reg(o, &r)))
+		return rc;
+	o->search.dob = o->dob;
+	o->search.sex = o->sex;
+	json_t *j = NULL;
+	struct pop_err e = {0};
+	int prc = reg_search_json(r, &o->search, &j, &e);
+	rc = prc ? fail(&e, prc) : print_json(o, j);
+	json_decref(j);
+	reg_close(r);
+	return rc;
+}
+
 static int cmd_person(struct opts *o)
 {
 	int rc;
 	int64_t pid;
 	if (o->argc < 1)
-		return usage_error("usage: popid person show|history PID%s", "");
+		return usage_error("usage: popid person show|history PID | search --name TEXT%s", "");
 	const char *sub = o->argv[0];
+	if (!strcmp(sub, "search"))
+		return person_search(o);
+	if (o->n_search)
+		return usage_error("search options are for popid person search%s", "");
 	if ((rc = need_pos(o, 2, "personal ID")) || (rc = parse_pid_arg(o->argv[1], &pid)))
 		return rc;
 	if (!strcmp(sub, "show"))
@@ -663,6 +709,10 @@ static void help(FILE *f)
 		"  pid check ID [--dob D] [--sex S]       check it against a date of birth, sex\n"
 		"  name normalize|fold|key TEXT           Vietnamese name forms\n"
 		"  person show|history PID                a person, or their journal\n"
+		"  person search --name TEXT [--match exact|folded|prefix] [--dob D]\n"
+		"      [--year Y | --born-from Y --born-to Y] [--sex S] [--province PP]\n"
+		"      [--status living|deceased|missing|any] [--limit N] [--cursor C]\n"
+		"                                         find people by name, a page at a time\n"
 		"  household show ID [--on DATE]          a household and its members on a date\n"
 		"  residence show PID [--on DATE]         permanent and temporary residence\n"
 		"  residence confirm PID                  signed confirmation of residence (CT07)\n"

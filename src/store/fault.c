@@ -97,6 +97,10 @@ FWD(person_children,
     (struct store * st, int64_t pid, store_person_fn *fn, void *ctx, struct pop_err *err),
     (F(st)->inner, pid, fn, ctx, err))
 FWD(person_count, (struct store * st, int64_t *n, struct pop_err *err), (F(st)->inner, n, err))
+FWD(person_search,
+    (struct store * st, const struct store_search *q, store_search_fn *fn, void *ctx,
+     struct store_search_end *end, struct pop_err *err),
+    (F(st)->inner, q, fn, ctx, end, err))
 FWD(household_get, (struct store * st, int64_t id, struct household *out, struct pop_err *err),
     (F(st)->inner, id, out, err))
 FWD_WRITE(household_insert, (struct store * st, struct household *h, struct pop_err *err),
@@ -207,6 +211,7 @@ static const struct store_ops fault_ops = {
 	.person_update = fa_person_update,
 	.person_children = fa_person_children,
 	.person_count = fa_person_count,
+	.person_search = fa_person_search,
 	.household_get = fa_household_get,
 	.household_insert = fa_household_insert,
 	.household_update = fa_household_update,

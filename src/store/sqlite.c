@@ -11,6 +11,8 @@
  */
 #include "store/store.h"
 
+#include "core/region.h"
+
 #include <errno.h>
 #include <limits.h>
 #include <sqlite3.h>
@@ -79,6 +81,10 @@ static const char *const migrations[] = {
 	"id, pid, kind, household, relation, province, commune, address, valid_from, valid_to, " \
 	"ended, end_reason"
 #define CARD_COLS "id, pid, issued, expires, status, status_date, reason"
+/* A search result; the province of the open permanent residence comes by residence_open. */
+#define SEARCH_COLS                                                                           \
+	"pid, full_name, dob, sex, status, (SELECT province FROM residence r"                   \
+	" WHERE r.pid = person.pid AND r.kind = 'P' AND r.ended IS NULL)"
 
 enum stmt_id {
 	S_BEGIN,
@@ -114,6 +120,11 @@ enum stmt_id {
 	S_EVENT_HISTORY,
 	S_SERIES_GET,
 	S_SERIES_SET,
+	S_SEARCH_FOLD,
+	S_SEARCH_KEY,
+	S_SEARCH_RANGE,
+	S_SEARCH_FIRST_KEY,
+	S_SEARCH_NEXT_KEY,
 	S_PERSON_EACH,
 	S_EVENT_SUBJECT_ADD,
 	S_EVENT_AMEND,
@@ -202,6 +213,18 @@ static const char *const stmt_sql[N_STMT] = {
 	[S_SERIES_GET] = "SELECT next FROM pid_series WHERE series = ?1",
 	[S_SERIES_SET] = "INSERT INTO pid_series(series, next) VALUES (?1, ?2)"
 			 " ON CONFLICT(series) DO UPDATE SET next = excluded.next",
+	/* Name search: see "name search" below. (dob, pid) > (?2, ?3) resumes after a position. */
+	[S_SEARCH_FOLD] = "SELECT " SEARCH_COLS ", name_fold FROM person WHERE name_fold = ?1"
+			  " AND (dob, pid) > (?2, ?3) AND dob < ?4 ORDER BY dob, pid",
+	[S_SEARCH_KEY] = "SELECT " SEARCH_COLS ", name_key FROM person WHERE name_key = ?1"
+			 " AND (dob, pid) > (?2, ?3) AND dob < ?4 ORDER BY dob, pid",
+	[S_SEARCH_RANGE] = "SELECT " SEARCH_COLS ", name_key FROM person"
+			   " WHERE (name_key, dob, pid) > (?1, ?2, ?3) AND name_key < ?4"
+			   " ORDER BY name_key, dob, pid",
+	[S_SEARCH_FIRST_KEY] = "SELECT name_key FROM person WHERE name_key >= ?1"
+			       " AND name_key < ?2 ORDER BY name_key LIMIT 1",
+	[S_SEARCH_NEXT_KEY] = "SELECT name_key FROM person WHERE name_key > ?1"
+			      " AND name_key < ?2 ORDER BY name_key LIMIT 1",
 	[S_PERSON_EACH] = "SELECT " PERSON_COLS " FROM person ORDER BY dob, pid",
 	[S_EVENT_SUBJECT_ADD] = "INSERT OR IGNORE INTO event_subject(pid, seq) VALUES (?1, ?2)",
 	[S_EVENT_AMEND] = "UPDATE event SET payload = ?2 WHERE seq = ?1",
@@ -1455,6 +1478,272 @@ static int sq_import_purge(struct store *st, int64_t seq, int64_t *n, struct pop
 	return rc;
 }
 
+/* ---- name search ---- */
+
+/*
+ * A search walks person_name_fold (exact) or person_name_key (folded, prefix) in the order
+ * (key, dob, pid), which is the index order (every index entry ends with the rowid, the pid), so
+ * nothing is sorted and a page seeks straight to where the last one stopped. Dates of birth are
+ * stored as "YYYY[-MM[-DD]]", whose byte order is that of struct pdate with unknown parts first,
+ * so the dates a query accepts are at most three ranges of one key: for 1990-05-12 the rows
+ * dated exactly "1990", exactly "1990-05" and "1990-05-12". A prefix with a date filter visits
+ * the keys under the prefix one by one and seeks those ranges in each (a skip-scan), instead of
+ * reading every row under the prefix. Sex, status and province have no index: they are checked
+ * here, row by row, and every row and key visited counts against the budget max_scan.
+ */
+
+#define SEARCH_DOB_RANGES 3
+#define SEARCH_DOB_TEXT   12
+#define SEARCH_KEY_END    "~" /* sorts after every stored date: past all rows of a key */
+
+/* lo <= dob < hi, as text. */
+struct dob_range {
+	char lo[SEARCH_DOB_TEXT], hi[SEARCH_DOB_TEXT];
+};
+
+struct search {
+	struct sqlite_store *s;
+	const struct store_search *q;
+	store_search_fn *fn;
+	void *ctx;
+	struct store_search_end *end;
+	struct pop_err *err;
+	struct dob_range ranges[SEARCH_DOB_RANGES];
+	int n_ranges;
+	bool filtered_dob; /* ranges narrow the dates (else one range holds every date) */
+	int max_scan;
+	int hits;
+	bool stop;                   /* the page is complete: end->more and end->next are set */
+	bool have_pos;               /* pos holds a position (else: the start of the search) */
+	struct store_search_pos pos; /* the last row or key looked at */
+	char pos_dob[SEARCH_DOB_TEXT];
+};
+
+/* Every stored date a "may be the same day" match accepts: the query's date and its prefixes. */
+static void search_ranges(struct search *x)
+{
+	const struct store_search *q = x->q;
+	struct dob_range *r = x->ranges;
+	int from = q->year_from ? q->year_from : 0, to = q->year_to ? q->year_to : 9999;
+	x->n_ranges = 0;
+	x->filtered_dob = q->year_from || q->year_to || !pdate_is_none(q->dob);
+	if (pdate_is_none(q->dob)) {
+		/* "YYYY" sorts before "YYYY-..." and both before "YYYY+1". */
+		snprintf(r[0].lo, sizeof r[0].lo, "%04d", from);
+		if (q->year_to)
+			snprintf(r[0].hi, sizeof r[0].hi, "%04d", to + 1);
+		else
+			snprintf(r[0].hi, sizeof r[0].hi, "%s", SEARCH_KEY_END);
+		x->n_ranges = from <= to;
+		return;
+	}
+	if (q->dob.y < from || q->dob.y > to)
+		return;
+	struct pdate parts[3] = {{q->dob.y, 0, 0}, {q->dob.y, q->dob.m, 0}, q->dob};
+	int n = q->dob.d ? 3 : q->dob.m ? 2 : 1;
+	for (int i = 0; i < n; i++) {
+		char t[11];
+		pdate_format(parts[i], t);
+		snprintf(r[i].lo, sizeof r[i].lo, "%s", t);
+		/* The query's own date takes every longer date under it ('.' follows '-'); a
+		 * prefix of it only itself ("1990" < "1990-" <= "1990-01"). */
+		snprintf(r[i].hi, sizeof r[i].hi, "%s%c", t, i == n - 1 ? '.' : '-');
+	}
+	x->n_ranges = n;
+}
+
+/* Counts one row or key against the budget; false (and the page ends) once it is spent. */
+static bool search_spend(struct search *x)
+{
+	if (x->end->examined >= x->max_scan) {
+		x->stop = true;
+		return false;
+	}
+	x->end->examined++;
+	return true;
+}
+
+static bool search_wanted(const struct store_search *q, const struct store_search_hit *h)
+{
+	if (q->sex != SEX_UNKNOWN && h->sex != q->sex)
+		return false;
+	if (q->status != STORE_SEARCH_STATUS_ANY && (int)h->status != q->status)
+		return false;
+	if (q->province) {
+		/* Resolution 202/2025/QH15: a residence recorded under a legacy province is in the
+		 * unit that absorbed it. */
+		const struct region_unit *u = region_current_unit(h->province);
+		if (!u || u->code != q->province)
+			return false;
+	}
+	return true;
+}
+
+/* Steps q (columns: pid, full_name, dob, sex, status, province, key) until done, the page is
+ * full or the budget is spent. */
+static int search_rows(struct search *x, sqlite3_stmt *q)
+{
+	int rc;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (!search_spend(x))
+			return done(q, 0);
+		struct store_search_hit h;
+		h.pid = sqlite3_column_int64(q, 0);
+		h.full_name = (const char *)sqlite3_column_text(q, 1);
+		if (!h.full_name || col_date(q, 2, &h.dob) != 0)
+			return done(q, corrupt(x->err, "person"));
+		h.sex = (enum sex)sqlite3_column_int(q, 3);
+		h.status = (enum person_status)sqlite3_column_int(q, 4);
+		h.province = sqlite3_column_int(q, 5);
+		if (search_wanted(x->q, &h)) {
+			if (x->hits == x->q->limit) {
+				/* One more than the page: the next page starts after the last hit. */
+				x->stop = true;
+				return done(q, 0);
+			}
+			x->hits++;
+			int stop = x->fn(x->ctx, &h);
+			if (stop)
+				return done(q, stop);
+		}
+		col_str(q, 6, x->pos.key, sizeof x->pos.key);
+		x->pos.dob = h.dob;
+		x->pos.pid = h.pid;
+		x->pos.key_end = false;
+		x->have_pos = true;
+	}
+	return done(q, rc == SQLITE_DONE ? 0 : fail_db(x->s, rc, x->err));
+}
+
+/* The rows of one key within the date ranges, after the current position when it is in key. */
+static int search_key(struct search *x, enum stmt_id id, const char *key)
+{
+	bool inside = x->have_pos && strcmp(x->pos.key, key) == 0;
+	if (inside && x->pos.key_end)
+		return 0;
+	char from[SEARCH_DOB_TEXT] = "";
+	int64_t from_pid = 0;
+	if (inside) {
+		pdate_format(x->pos.dob, from);
+		from_pid = x->pos.pid;
+	}
+	for (int i = 0; i < x->n_ranges && !x->stop; i++) {
+		const struct dob_range *r = &x->ranges[i];
+		if (inside && strcmp(from, r->hi) >= 0)
+			continue;
+		bool mid = inside && strcmp(from, r->lo) >= 0;
+		sqlite3_stmt *q = prep(x->s, id, x->err);
+		if (!q)
+			return POP_ESTORE;
+		sqlite3_bind_text(q, 1, key, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(q, 2, mid ? from : r->lo, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(q, 3, mid ? from_pid : 0);
+		sqlite3_bind_text(q, 4, r->hi, -1, SQLITE_STATIC);
+		int rc = search_rows(x, q);
+		if (rc)
+			return rc;
+	}
+	if (!x->stop) {
+		snprintf(x->pos.key, sizeof x->pos.key, "%s", key);
+		x->pos.key_end = true;
+		x->have_pos = true;
+	}
+	return 0;
+}
+
+/* A prefix without a date filter: one pass over the index range of the prefix. */
+static int search_range(struct search *x, const char *hi)
+{
+	sqlite3_stmt *q = prep(x->s, S_SEARCH_RANGE, x->err);
+	if (!q)
+		return POP_ESTORE;
+	char dob[SEARCH_DOB_TEXT] = "";
+	if (x->have_pos && x->pos.key_end)
+		snprintf(dob, sizeof dob, "%s", SEARCH_KEY_END);
+	else if (x->have_pos)
+		pdate_format(x->pos.dob, dob);
+	sqlite3_bind_text(q, 1, x->have_pos ? x->pos.key : x->q->name, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(q, 2, dob, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(q, 3, x->have_pos && !x->pos.key_end ? x->pos.pid : 0);
+	sqlite3_bind_text(q, 4, hi, -1, SQLITE_STATIC);
+	return search_rows(x, q);
+}
+
+/* A prefix with a date filter: each key under the prefix in turn, its date ranges sought. */
+static int search_keys(struct search *x, const char *hi)
+{
+	int rc;
+	char key[STORE_SEARCH_KEY_MAX];
+	if (x->have_pos && !x->pos.key_end) {
+		snprintf(key, sizeof key, "%s", x->pos.key);
+		if ((rc = search_key(x, S_SEARCH_KEY, key)))
+			return rc;
+	}
+	while (!x->stop) {
+		if (!search_spend(x))
+			break;
+		sqlite3_stmt *q = prep(x->s, x->have_pos ? S_SEARCH_NEXT_KEY : S_SEARCH_FIRST_KEY,
+				       x->err);
+		if (!q)
+			return POP_ESTORE;
+		sqlite3_bind_text(q, 1, x->have_pos ? x->pos.key : x->q->name, -1,
+				  SQLITE_TRANSIENT);
+		sqlite3_bind_text(q, 2, hi, -1, SQLITE_STATIC);
+		rc = sqlite3_step(q);
+		if (rc == SQLITE_DONE)
+			return done(q, 0);
+		if (rc != SQLITE_ROW)
+			return done(q, fail_db(x->s, rc, x->err));
+		col_str(q, 0, key, sizeof key);
+		done(q, 0);
+		if ((rc = search_key(x, S_SEARCH_KEY, key)))
+			return rc;
+	}
+	return 0;
+}
+
+static int sq_person_search(struct store *st, const struct store_search *q, store_search_fn *fn,
+			    void *ctx, struct store_search_end *end, struct pop_err *err)
+{
+	struct search x = {.s = S(st), .q = q, .fn = fn, .ctx = ctx, .end = end, .err = err};
+	memset(end, 0, sizeof *end);
+	size_t len = q->name ? strlen(q->name) : 0;
+	if (len == 0 || len >= STORE_SEARCH_KEY_MAX)
+		return pop_fail(err, POP_EINVAL, "search-name", "the search needs a name");
+	if (q->limit < 1 || q->limit > STORE_SEARCH_LIMIT_MAX)
+		return pop_fail(err, POP_EINVAL, "search-limit", "limit must be 1 to %d",
+				STORE_SEARCH_LIMIT_MAX);
+	/* Two: a key and one of its rows, so every call moves on even when nothing matches. */
+	x.max_scan = q->max_scan <= 0 ? STORE_SEARCH_SCAN : q->max_scan < 2 ? 2 : q->max_scan;
+	if (q->after) {
+		x.pos = *q->after;
+		x.have_pos = true;
+		if (!memchr(x.pos.key, '\0', sizeof x.pos.key) ||
+		    (q->match == STORE_MATCH_PREFIX ? strncmp(x.pos.key, q->name, len) != 0
+						     : strcmp(x.pos.key, q->name) != 0))
+			return pop_fail(err, POP_EINVAL, "search-cursor",
+					"the position does not belong to this search");
+	}
+	search_ranges(&x);
+	int rc = 0;
+	if (q->match == STORE_MATCH_PREFIX) {
+		/* Whole words: the key itself or the key and a space and more. No other byte
+		 * below '!' can follow in a key (control characters are refused in names). */
+		char hi[STORE_SEARCH_KEY_MAX + 1];
+		snprintf(hi, sizeof hi, "%s!", q->name);
+		if (x.n_ranges)
+			rc = x.filtered_dob ? search_keys(&x, hi) : search_range(&x, hi);
+	} else if (x.n_ranges) {
+		rc = search_key(&x, q->match == STORE_MATCH_EXACT ? S_SEARCH_FOLD : S_SEARCH_KEY,
+				q->name);
+	}
+	if (rc == 0 && x.stop) {
+		end->more = x.have_pos;
+		end->next = x.pos;
+	}
+	return rc;
+}
+
 /* ---- open, migrate, close ---- */
 
 static void sq_close(struct store *st)
@@ -1523,6 +1812,7 @@ static const struct store_ops sqlite_ops = {
 	.person_update = sq_person_update,
 	.person_children = sq_person_children,
 	.person_count = sq_person_count,
+	.person_search = sq_person_search,
 	.household_get = sq_household_get,
 	.household_insert = sq_household_insert,
 	.household_update = sq_household_update,

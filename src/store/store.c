@@ -109,6 +109,12 @@ int store_person_count(struct store *st, int64_t *n, struct pop_err *err)
 	return st->ops->person_count(st, n, err);
 }
 
+int store_person_search(struct store *st, const struct store_search *q, store_search_fn *fn,
+			void *ctx, struct store_search_end *end, struct pop_err *err)
+{
+	return st->ops->person_search(st, q, fn, ctx, end, err);
+}
+
 int store_household_get(struct store *st, int64_t id, struct household *out, struct pop_err *err)
 {
 	return st->ops->household_get(st, id, out, err);

@@ -11,6 +11,7 @@
 #ifndef POP_STORE_STORE_H
 #define POP_STORE_STORE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/err.h"
@@ -28,6 +29,61 @@ typedef int store_person_fn(void *ctx, const struct person *p);
 typedef int store_residence_fn(void *ctx, const struct residence *r);
 typedef int store_card_fn(void *ctx, const struct card *c);
 typedef int store_event_fn(void *ctx, const struct event *e);
+
+/*
+ * Name search (store_person_search). Results come in the order of (key, dob, pid), key being the
+ * name form the mode compares, so a page resumes after the last position it looked at (keyset
+ * pagination: no OFFSET, no duplicates or gaps between pages while the data stands still).
+ */
+enum store_match {
+	STORE_MATCH_EXACT,  /* name_fold equal: NFC, case-insensitive */
+	STORE_MATCH_FOLDED, /* name_key equal: also diacritic-insensitive, đ = d */
+	STORE_MATCH_PREFIX, /* name_key starts with the query's key as whole words */
+};
+
+#define STORE_SEARCH_KEY_MAX    (2 * NAME_MAX_BYTES + 1) /* a folded name or key, NUL included */
+#define STORE_SEARCH_LIMIT_MAX  100
+#define STORE_SEARCH_SCAN       1000 /* default of store_search.max_scan */
+#define STORE_SEARCH_STATUS_ANY (-1)
+
+/* A position in the search order: the last row (or, with key_end, the last key) looked at. */
+struct store_search_pos {
+	char key[STORE_SEARCH_KEY_MAX];
+	struct pdate dob;
+	int64_t pid;
+	bool key_end; /* past every row of key (dob and pid unused) */
+};
+
+struct store_search {
+	enum store_match match;
+	const char *name;       /* name_fold of the query (exact), else its name_key */
+	struct pdate dob;       /* none: any; else every stored dob that may be that day */
+	int year_from, year_to; /* birth years, inclusive; 0: open */
+	enum sex sex;           /* SEX_UNKNOWN: any */
+	int province;           /* 2025 unit of the current permanent residence; 0: any */
+	int status;             /* enum person_status, or STORE_SEARCH_STATUS_ANY */
+	int limit;              /* 1..STORE_SEARCH_LIMIT_MAX */
+	int max_scan;           /* index probes and rows looked at per call at most; 0: default */
+	const struct store_search_pos *after; /* resume after this position; NULL: from the start */
+};
+
+/* One result; full_name is valid during the callback only. */
+struct store_search_hit {
+	int64_t pid;
+	const char *full_name;
+	struct pdate dob;
+	enum sex sex;
+	enum person_status status;
+	int province; /* of the current permanent residence as recorded (maybe legacy); 0: none */
+};
+
+struct store_search_end {
+	bool more;                    /* later rows may match: search again after `next` */
+	struct store_search_pos next; /* set when more */
+	int examined;                 /* index probes and rows looked at */
+};
+
+typedef int store_search_fn(void *ctx, const struct store_search_hit *h);
 
 /*
  * Bulk import (src/import/). The import runs in one transaction and keeps what it must remember
@@ -88,6 +144,9 @@ struct store_ops {
 	int (*person_children)(struct store *st, int64_t pid, store_person_fn *fn, void *ctx,
 			       struct pop_err *err);
 	int (*person_count)(struct store *st, int64_t *n, struct pop_err *err);
+	int (*person_search)(struct store *st, const struct store_search *q, store_search_fn *fn,
+			     void *ctx, struct store_search_end *end, struct pop_err *err);
+
 
 	int (*household_get)(struct store *st, int64_t id, struct household *out,
 			     struct pop_err *err);
@@ -207,6 +266,16 @@ int store_person_update(struct store *st, const struct person *p, struct pop_err
 int store_person_children(struct store *st, int64_t pid, store_person_fn *fn, void *ctx,
 			  struct pop_err *err) POP_MUST_USE;
 int store_person_count(struct store *st, int64_t *n, struct pop_err *err) POP_MUST_USE;
+/*
+ * Calls fn for up to q->limit people matching q, in search order, and says in *end whether to
+ * search again for more. Filters no index serves (sex, status, province) are checked row by row
+ * within a budget of q->max_scan probes and rows, so a call's work is bounded at any registry
+ * size: a page may then hold fewer than limit results (even none) with end->more set. Partial
+ * dates of birth match when they may be the same day (a stored 1990 matches a query 1990-05-12
+ * and the other way round). POP_EINVAL when q->after does not fit the query.
+ */
+int store_person_search(struct store *st, const struct store_search *q, store_search_fn *fn,
+			void *ctx, struct store_search_end *end, struct pop_err *err) POP_MUST_USE;
 
 int store_household_get(struct store *st, int64_t id, struct household *out,
 			struct pop_err *err) POP_MUST_USE;
