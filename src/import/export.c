@@ -1,7 +1,7 @@
 /*
  * `popid export`: every person by date of birth then ID (so parents come before their children,
- * as docs/FORMATS.md requires; ID order would not), in the JSONL or CSV of docs/FORMATS.md, rebuilt from
- * the current tables (the person, the open permanent and temporary residence, the valid card).
+ * as docs/FORMATS.md requires; ID order would not), in the JSONL or CSV of docs/FORMATS.md, rebuilt
+ * from the current tables (the person, the open permanent and temporary residence, the valid card).
  * Household keys are "H" + the household id in 10 digits, which popid import keeps as the id
  * when it is free, so export, import into an empty registry and export again gives the same
  * bytes. One read snapshot: the file is one consistent state even while others write.

@@ -16,8 +16,10 @@
 #include "import/import_int.h"
 
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* Decree 137/2015 art. 11 governs collecting existing citizen records into the database, as an
  * `enrol` event does one by one. */
@@ -67,7 +69,25 @@ struct file_stat {
         enum imp_format fmt;
 };
 
+/* The household of the last line: members of a household usually come together. */
+struct hh_cache {
+        char key[IMP_KEY_MAX + 1]; /* "" when empty */
+        struct household h;
+        int heads;
+};
+
+/* A spouse claim held back one line: a couple usually comes on two lines in a row, and then
+ * the claims meet here without the store. */
+struct spouse_hold {
+        int64_t pid, spouse, src;
+        enum sex sex;
+};
+
 struct imp {
+        double t_wait,
+            t_load; /* seconds waiting for the reader, and writing (POPID_IMPORT_TRACE) */
+        struct hh_cache hc;
+        struct spouse_hold held; /* pid 0: none */
         struct reg *r;
         struct store *st;
         const struct reg_ctx *ctx;
@@ -90,6 +110,20 @@ enum imp_format imp_format_of(const char *path)
         if (!strcmp(dot, ".csv"))
                 return IMP_CSV;
         return 0;
+}
+
+static double now_s(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* With POPID_IMPORT_TRACE set, where the time went goes to stderr. */
+static void trace(const char *what, double since)
+{
+        if (getenv("POPID_IMPORT_TRACE"))
+                fprintf(stderr, "import: %s %.3fs\n", what, now_s() - since);
 }
 
 /* ---- the reader thread ---- */
@@ -262,7 +296,7 @@ static int refuse(struct imp *m, int file, long line, const struct imp_rec *rec,
                 int64_t pid = pid_to_int(rec->pid_text);
                 rc = loaded ? 0 : store_person_exists(m->st, pid, &e);
                 if (rc == 0)
-                        rc = store_import_reject(m->st, pid, &e);
+                        rc = store_import_reject(m->st, pid, loaded, &e);
                 if (rc < 0)
                         return *m->err = e, rc;
         }
@@ -299,6 +333,31 @@ static int64_t key_id(const char *key)
         if (key[0] != 'H' || strlen(key) != 11 || strspn(key + 1, "0123456789") != 10)
                 return 0;
         return strtoll(key + 1, NULL, 10);
+}
+
+/* Hands the held spouse claim to the store, which matches it with the partner's. */
+static int flush_spouse(struct imp *m)
+{
+        struct spouse_hold hd = m->held;
+        if (!hd.pid)
+                return 0;
+        m->held.pid = 0;
+        int outcome;
+        struct pop_err e = {0};
+        int rc = store_import_spouse(m->st, hd.pid, hd.sex, hd.spouse, &outcome, &e);
+        if (rc)
+                return *m->err = e, rc;
+        if (outcome != STORE_SPOUSE_SAME_SEX)
+                return 0;
+        /* LMF art. 8(2): the State does not recognise marriage between people of the same sex. */
+        struct imp_rec rec;
+        memset(&rec, 0, sizeof rec);
+        pid_from_int(hd.pid, rec.pid_text);
+        int file = (int)(hd.src >> 32);
+        m->stats->loaded--;
+        m->fs[file].loaded--;
+        return refuse(m, file, (long)(hd.src & 0xffffffff), &rec, true, fname(m, file, C_SPOUSE),
+                      "marriage-same-sex", "the spouse has the same sex (LMF art. 8(2))");
 }
 
 /* 1 when the parent named in col is acceptable, 0 when the line was refused, <0 on failure. */
@@ -354,7 +413,13 @@ static int load(struct imp *m, int file, long line, struct imp_rec *rec)
         int heads = 0;
         bool hh_known = false;
         if (rec->household[0]) {
-                rc = store_import_household_find(st, rec->household, &h, &heads, &e);
+                if (!strcmp(m->hc.key, rec->household)) {
+                        h = m->hc.h;
+                        heads = m->hc.heads;
+                        rc = 0;
+                } else {
+                        rc = store_import_household_find(st, rec->household, &h, &heads, &e);
+                }
                 if (rc == 0) {
                         hh_known = true;
                         if (h.province != rec->province || strcmp(h.commune, rec->commune) ||
@@ -409,10 +474,17 @@ static int load(struct imp *m, int file, long line, struct imp_rec *rec)
                 if ((rc = store_residence_insert(st, &res, &e)))
                         return *m->err = e, rc;
                 /* Only a living member heads a household (LR art. 10); deceased lines have none. */
-                if (!strcmp(rec->relation, "head") && p->status != PERSON_DECEASED &&
-                    (rc = store_import_household_head(st, rec->household, h.id, p->pid, rec->since,
-                                                      &heads, &e)))
-                        return *m->err = e, rc;
+                if (!strcmp(rec->relation, "head") && p->status != PERSON_DECEASED) {
+                        if ((rc = store_import_household_head(st, rec->household, h.id, p->pid,
+                                                              rec->since, &heads, &e)))
+                                return *m->err = e, rc;
+                        if (heads == 0)
+                                h.head = p->pid;
+                        heads++;
+                }
+                snprintf(m->hc.key, sizeof m->hc.key, "%s", rec->household);
+                m->hc.h = h;
+                m->hc.heads = heads;
         }
         if (rec->has_temp) {
                 struct residence t = {0};
@@ -440,20 +512,16 @@ static int load(struct imp *m, int file, long line, struct imp_rec *rec)
                 return *m->err = e, rc;
         m->stats->loaded++;
         m->fs[file].loaded++;
-        if (p->spouse) {
-                int outcome;
-                if ((rc = store_import_spouse(st, p->pid, p->sex, p->spouse, &outcome, &e)))
-                        return *m->err = e, rc;
-                /* LMF art. 8(2): the State does not recognise marriage between people of the same
-                 * sex. */
-                if (outcome == STORE_SPOUSE_SAME_SEX) {
-                        m->stats->loaded--;
-                        m->fs[file].loaded--;
-                        return refuse(m, file, line, rec, true, fname(m, file, C_SPOUSE),
-                                      "marriage-same-sex",
-                                      "the spouse has the same sex (LMF art. 8(2))");
-                }
+        if (!p->spouse)
+                return 0;
+        struct spouse_hold *hd = &m->held;
+        if (hd->pid && hd->pid == p->spouse && hd->spouse == p->pid && hd->sex != p->sex) {
+                hd->pid = 0; /* the two name each other: done */
+                return 0;
         }
+        if ((rc = flush_spouse(m)))
+                return rc;
+        *hd = (struct spouse_hold){.pid = p->pid, .spouse = p->spouse, .src = src, .sex = p->sex};
         return 0;
 }
 
@@ -605,10 +673,13 @@ static int consume(struct imp *m, struct reader *rd, uint64_t total)
         int rc = 0;
         for (int i = 0;; i++) {
                 struct batch *b = &rd->b[i % N_BUFS];
+                double t0 = now_s();
                 pthread_mutex_lock(&rd->mu);
                 while (!b->full)
                         pthread_cond_wait(&rd->cv, &rd->mu);
                 pthread_mutex_unlock(&rd->mu);
+                double t1 = now_s();
+                m->t_wait += t1 - t0;
                 if (b->err) {
                         *m->err = b->perr;
                         return b->err;
@@ -623,6 +694,7 @@ static int consume(struct imp *m, struct reader *rd, uint64_t total)
                         else
                                 rc = load(m, b->file, it->line, &it->rec);
                 }
+                m->t_load += now_s() - t1;
                 if (rc)
                         return rc;
                 if (m->o->progress)
@@ -638,7 +710,7 @@ static int consume(struct imp *m, struct reader *rd, uint64_t total)
                 pthread_cond_broadcast(&rd->cv);
                 pthread_mutex_unlock(&rd->mu);
                 if (last)
-                        return 0;
+                        return flush_spouse(m);
         }
 }
 
@@ -687,6 +759,7 @@ int imp_run(struct reg *r, const struct reg_ctx *ctx, const char *const *files, 
                               o->rejects);
                 goto out;
         }
+        double t_start = now_s();
         if ((rc = store_import_begin(m.st, STORE_IMPORT_REBUILD_INDEXES, err)))
                 goto end;
         if ((rc = journal(&m, n_files, false)))
@@ -711,8 +784,18 @@ int imp_run(struct reg *r, const struct reg_ctx *ctx, const char *const *files, 
         pthread_mutex_destroy(&rd.mu);
         if (rc)
                 goto rollback;
-        if ((rc = store_import_rebuild(m.st, err)) || (rc = deferred_checks(&m)))
+        if (getenv("POPID_IMPORT_TRACE"))
+                fprintf(stderr,
+                        "import: lines %.3fs (waiting for the reader %.3fs, writing %.3fs)\n",
+                        now_s() - t_start, m.t_wait, m.t_load);
+        double t = now_s();
+        if ((rc = store_import_rebuild(m.st, err)))
                 goto rollback;
+        trace("index rebuild", t);
+        t = now_s();
+        if ((rc = deferred_checks(&m)))
+                goto rollback;
+        trace("end checks", t);
         if (stats->rejected && o->mode == IMP_ALL_OR_NOTHING) {
                 rc = pop_fail(err, POP_ERULE, "import-rejected",
                               "%lld line(s) refused: nothing was imported (see %s)",
@@ -722,8 +805,10 @@ int imp_run(struct reg *r, const struct reg_ctx *ctx, const char *const *files, 
         int64_t purged = 0;
         if (stats->rejected && (rc = store_import_purge(m.st, m.seq, &purged, err)))
                 goto rollback;
+        t = now_s();
         if ((rc = journal(&m, n_files, true)) || (rc = store_commit(m.st, err)))
                 goto rollback;
+        trace("commit", t);
         stats->seq = m.seq;
         goto end;
 rollback:

@@ -363,8 +363,15 @@ static int json_object_fields(struct line_ctx *x, json_t *obj, int first, int n,
                 for (int i = 0; i < n && col < 0; i++)
                         if (!strcmp(k, keys[i]))
                                 col = first + i;
-                if (col < 0)
-                        return bad(x, top_col, "field-unknown", "unknown key '%.40s'", k);
+                if (col < 0) {
+                        bad(x, top_col, "field-unknown", "unknown key '%.40s'", k);
+                        const char *dot = strchr(x->rej->field, '.');
+                        if (dot)
+                                snprintf(x->rej->field + (dot - x->rej->field) + 1,
+                                         sizeof x->rej->field - (size_t)(dot - x->rej->field) - 1,
+                                         "%s", k);
+                        return POP_EINVAL;
+                }
                 int rc = json_value(x, v, col, raw);
                 if (rc)
                         return rc;
@@ -521,11 +528,14 @@ static int check_person(struct line_ctx *x, const struct raw *raw, struct pdate 
 {
         struct person *p = &rec->p;
         int rc;
-        for (int c = C_PID; c <= C_SEX; c++)
+        if (!raw[C_PID].s)
+                return bad(x, C_PID, "field-missing", "is required");
+        if ((rc = get_pid(x, &raw[C_PID], C_PID, &p->pid)))
+                return rc;
+        for (int c = C_NAME; c <= C_SEX; c++)
                 if (!raw[c].s)
                         return bad(x, c, "field-missing", "is required");
-        if ((rc = get_pid(x, &raw[C_PID], C_PID, &p->pid)) ||
-            (rc = get_text(x, &raw[C_NAME], C_NAME, true, p->full_name, sizeof p->full_name)) ||
+        if ((rc = get_text(x, &raw[C_NAME], C_NAME, true, p->full_name, sizeof p->full_name)) ||
             (rc = get_date(x, &raw[C_DOB], C_DOB, false, today, &p->dob)))
                 return rc;
         if (raw_is(&raw[C_SEX], "male"))

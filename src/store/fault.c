@@ -160,8 +160,8 @@ FWD(import_seen, (struct store * st, int64_t pid, int64_t *src, struct pop_err *
     (F(st)->inner, pid, src, err))
 FWD_WRITE(import_loaded, (struct store * st, int64_t pid, int64_t src, struct pop_err *err),
 	  (F(st)->inner, pid, src, err))
-FWD_WRITE(import_reject, (struct store * st, int64_t pid, struct pop_err *err),
-	  (F(st)->inner, pid, err))
+FWD_WRITE(import_reject, (struct store * st, int64_t pid, int loaded, struct pop_err *err),
+	  (F(st)->inner, pid, loaded, err))
 FWD(import_is_rejected, (struct store * st, int64_t pid, struct pop_err *err),
     (F(st)->inner, pid, err))
 FWD(import_household_find,

@@ -130,7 +130,7 @@ enum stmt_id {
 	S_EVENT_AMEND,
 	S_IMP_SEEN,
 	S_IMP_LOADED,
-	S_IMP_UNREJECT,
+	S_IMP_SETTLE,
 	S_IMP_REJECT,
 	S_IMP_IS_REJECTED,
 	S_IMP_HH_FIND,
@@ -230,8 +230,11 @@ static const char *const stmt_sql[N_STMT] = {
 	[S_EVENT_AMEND] = "UPDATE event SET payload = ?2 WHERE seq = ?1",
 	[S_IMP_SEEN] = "SELECT src FROM temp.imp_p WHERE pid = ?1",
 	[S_IMP_LOADED] = "INSERT INTO temp.imp_p(pid, src) VALUES (?1, ?2)",
-	[S_IMP_UNREJECT] = "DELETE FROM temp.imp_rej WHERE pid = ?1",
-	[S_IMP_REJECT] = "INSERT OR IGNORE INTO temp.imp_rej(pid, done) VALUES (?1, 0)",
+	/* An ID refused on one line and loaded from a later one is not refused. */
+	[S_IMP_SETTLE] = "DELETE FROM temp.imp_rej WHERE loaded = 0"
+			 " AND pid IN (SELECT pid FROM temp.imp_p)",
+	[S_IMP_REJECT] = "INSERT INTO temp.imp_rej(pid, done, loaded) VALUES (?1, 0, ?2)"
+			 " ON CONFLICT(pid) DO UPDATE SET loaded = max(loaded, excluded.loaded)",
 	[S_IMP_IS_REJECTED] = "SELECT 1 FROM temp.imp_rej WHERE pid = ?1",
 	[S_IMP_HH_FIND] = "SELECT h.id, h.heads, d.head, d.province, d.commune, d.address,"
 			  " d.created FROM temp.imp_hh h JOIN household d ON d.id = h.id"
@@ -1162,7 +1165,7 @@ static int sq_import_begin(struct store *st, unsigned flags, struct pop_err *err
 		      " CREATE TEMP TABLE IF NOT EXISTS imp_p(pid INTEGER PRIMARY KEY,"
 		      " src INTEGER NOT NULL);"
 		      " CREATE TEMP TABLE IF NOT EXISTS imp_rej(pid INTEGER PRIMARY KEY,"
-		      " done INTEGER NOT NULL);"
+		      " done INTEGER NOT NULL, loaded INTEGER NOT NULL);"
 		      " CREATE TEMP TABLE IF NOT EXISTS imp_hh(key TEXT PRIMARY KEY, id INTEGER,"
 		      " heads INTEGER NOT NULL DEFAULT 0, refused_heads INTEGER NOT NULL DEFAULT 0)"
 		      " WITHOUT ROWID;"
@@ -1234,7 +1237,10 @@ static int sq_import_rebuild(struct store *st, struct pop_err *err)
 		return pop_fail(err, POP_ENOMEM, "store-nomem", "out of memory in SQLite");
 	rc = exec(s, all, err);
 	sqlite3_free(all);
-	return rc ? rc : exec(s, "DELETE FROM temp.imp_idx", err);
+	if (rc || (rc = exec(s, "DELETE FROM temp.imp_idx", err)))
+		return rc;
+	sqlite3_stmt *settle = prep(s, S_IMP_SETTLE, err);
+	return settle ? step_done(s, settle, err) : POP_ESTORE;
 }
 
 static void sq_import_end(struct store *st)
@@ -1256,25 +1262,12 @@ static int sq_import_seen(struct store *st, int64_t pid, int64_t *src, struct po
 
 static int sq_import_loaded(struct store *st, int64_t pid, int64_t src, struct pop_err *err)
 {
-	struct sqlite_store *s = S(st);
-	int rc = run2(s, S_IMP_LOADED, pid, src, err);
-	if (rc)
-		return rc;
-	sqlite3_stmt *q = prep(s, S_IMP_UNREJECT, err);
-	if (!q)
-		return POP_ESTORE;
-	sqlite3_bind_int64(q, 1, pid);
-	return step_done(s, q, err);
+	return run2(S(st), S_IMP_LOADED, pid, src, err);
 }
 
-static int sq_import_reject(struct store *st, int64_t pid, struct pop_err *err)
+static int sq_import_reject(struct store *st, int64_t pid, int loaded, struct pop_err *err)
 {
-	struct sqlite_store *s = S(st);
-	sqlite3_stmt *q = prep(s, S_IMP_REJECT, err);
-	if (!q)
-		return POP_ESTORE;
-	sqlite3_bind_int64(q, 1, pid);
-	return step_done(s, q, err);
+	return run2(S(st), S_IMP_REJECT, pid, loaded, err);
 }
 
 static int sq_import_is_rejected(struct store *st, int64_t pid, struct pop_err *err)

@@ -255,9 +255,9 @@ int store_import_loaded(struct store *st, int64_t pid, int64_t src, struct pop_e
 	return st->ops->import_loaded(st, pid, src, err);
 }
 
-int store_import_reject(struct store *st, int64_t pid, struct pop_err *err)
+int store_import_reject(struct store *st, int64_t pid, int loaded, struct pop_err *err)
 {
-	return st->ops->import_reject(st, pid, err);
+	return st->ops->import_reject(st, pid, loaded, err);
 }
 
 int store_import_is_rejected(struct store *st, int64_t pid, struct pop_err *err)

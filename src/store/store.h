@@ -189,7 +189,7 @@ struct store_ops {
 	void (*import_end)(struct store *st);
 	int (*import_seen)(struct store *st, int64_t pid, int64_t *src, struct pop_err *err);
 	int (*import_loaded)(struct store *st, int64_t pid, int64_t src, struct pop_err *err);
-	int (*import_reject)(struct store *st, int64_t pid, struct pop_err *err);
+	int (*import_reject)(struct store *st, int64_t pid, int loaded, struct pop_err *err);
 	int (*import_is_rejected)(struct store *st, int64_t pid, struct pop_err *err);
 	int (*import_household_find)(struct store *st, const char *key, struct household *out,
 				     int *heads, struct pop_err *err);
@@ -344,14 +344,20 @@ int store_event_amend(struct store *st, int64_t seq, const char *payload, size_t
  * before the transaction commits. store_import_end (after commit or rollback) drops the rest.
  */
 int store_import_begin(struct store *st, unsigned flags, struct pop_err *err) POP_MUST_USE;
+/* Ends the line-by-line phase: rebuilds dropped indexes, settles the refused IDs. */
 int store_import_rebuild(struct store *st, struct pop_err *err) POP_MUST_USE;
 void store_import_end(struct store *st);
 /* 1 with *src when this import loaded the person, 0 when not. */
 int store_import_seen(struct store *st, int64_t pid, int64_t *src, struct pop_err *err) POP_MUST_USE;
-/* Records that this import loaded the person (from src); clears an earlier refusal of the ID. */
+/* Records that this import loaded the person (from src). */
 int store_import_loaded(struct store *st, int64_t pid, int64_t src, struct pop_err *err) POP_MUST_USE;
-/* Records that a line with this ID was refused (the ID is not in the registry). */
-int store_import_reject(struct store *st, int64_t pid, struct pop_err *err) POP_MUST_USE;
+/*
+ * Records that a line with this ID was refused: `loaded` when its person was already written (a
+ * refusal found later, undone by store_import_purge), else the ID is not in the registry. An ID
+ * refused on one line but loaded from another stops being refused at store_import_rebuild.
+ */
+int store_import_reject(struct store *st, int64_t pid, int loaded,
+			struct pop_err *err) POP_MUST_USE;
 /* 1 when store_import_reject named the ID, 0 when not. */
 int store_import_is_rejected(struct store *st, int64_t pid, struct pop_err *err) POP_MUST_USE;
 /* The household created for a file key (id, address) and its loaded heads; POP_ENOTFOUND. */
