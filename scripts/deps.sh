@@ -6,13 +6,13 @@ set -euo pipefail
 pkgs=(
   build-essential cmake pkg-config clang clang-format
   libsqlite3-dev sqlite3
-  libjansson-dev libsodium-dev libutf8proc-dev libcjose-dev libssl-dev
-  libcsv-dev libcmocka-dev jq
+  libjansson-dev libsodium-dev libutf8proc-dev libcjose-dev libssl-dev libmicrohttpd-dev
+  libcsv-dev libcmocka-dev jq curl
 )
 # Extra groups are asked for by name (e.g. "bench" for the benchmark peers).
 for group in "$@"; do
   case "$group" in
-    bench) pkgs+=(hyperfine) ;;
+    bench) pkgs+=(hyperfine nginx-light wrk) ;;
     *) echo "deps.sh: unknown group '$group'" >&2; exit 2 ;;
   esac
 done

@@ -1,0 +1,107 @@
+/*
+ * Internals shared by the files of the HTTP module: the server and its worker threads, the
+ * request object, the response helpers handlers use, and the route table (handlers.c).
+ * Not for use outside src/http/.
+ */
+#ifndef POP_HTTP_HTTP_INT_H
+#define POP_HTTP_HTTP_INT_H
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "http/arena.h"
+#include "http/metrics.h"
+#include "http/router.h"
+#include "http/server.h"
+#include "http/wire.h"
+#include "registry/registry.h"
+
+#define HTTP_RND_POOL     480 /* random bytes a worker draws at once, for request ids */
+#define HTTP_REQID_RANDOM 12  /* random bytes in a generated request id (24 hex digits) */
+#define HTTP_FREE_REQS    64  /* request objects a worker keeps for reuse */
+
+struct http_server {
+        struct http_config cfg;
+        struct MHD_Daemon *d;
+        int listen_fd;
+        int port;
+        unsigned threads;
+        size_t max_body;
+        double start_time_s;
+        const struct http_route *routes;
+        size_t n_routes;
+        struct http_metrics_reg metrics;
+        pthread_mutex_t lock; /* guards `workers` (a thread's first request, stop, scrape) */
+        struct http_worker *workers;
+        atomic_long n_workers;
+        atomic_long n_store_conns;
+};
+
+/* What one thread keeps: its metrics block, its registry connection, spare requests. */
+struct http_worker {
+        struct http_server *srv;
+        struct http_worker *next;
+        struct http_metrics *m;
+        struct reg *reg; /* NULL until first needed, and again after a store failure */
+        struct http_req *free_reqs;
+        unsigned n_free;
+        size_t rnd_left;
+        unsigned char rnd[HTTP_RND_POOL];
+};
+
+/* One request, from its request line to the end of its response. */
+struct http_req {
+        struct http_server *srv;
+        struct MHD_Connection *conn;
+        struct http_req *next_free;
+        uint64_t t0_ns;
+        unsigned status; /* of the response queued; 0 before */
+        size_t slot;     /* metrics slot: route index, or n_routes when no route matched */
+        bool started;    /* the handler has been called for the headers */
+        bool too_long;   /* path longer than HTTP_PATH_MAX */
+        bool body_too_big;
+        uint64_t drained; /* body bytes read and dropped past the cap */
+        size_t path_len;
+        char method[HTTP_METHOD_MAX];
+        char path[HTTP_PATH_MAX + 2];
+        char id[HTTP_REQID_MAX + 1];
+        struct http_buf body;
+        struct http_arena arena; /* last: the request's memory */
+};
+
+/* The calling thread's worker for srv (made on first use); NULL without memory. */
+struct http_worker *http__worker(struct http_server *srv);
+
+/* The worker's registry connection, opened on first use and after a failure. */
+int http__worker_reg(struct http_worker *w, struct reg **out, struct pop_err *err) POP_MUST_USE;
+/* Closes the worker's registry connection after a store failure (the next use reopens). */
+void http__worker_reg_drop(struct http_worker *w);
+
+/*
+ * Response helpers: each queues one response with the request id, returns 0, or a negative
+ * code when nothing could be queued. Bodies must live until the request ends: static data or
+ * the request's arena.
+ */
+int http__send(struct http_req *rq, unsigned status, const char *content_type, const char *body,
+               size_t len) POP_MUST_USE;
+/* Renders j (compact, key order kept) into the arena and sends it; j stays the caller's. */
+int http__send_json(struct http_req *rq, unsigned status, json_t *j) POP_MUST_USE;
+/*
+ * An RFC 9457 problem: type HTTP_PROBLEM_BASE + rule, the title, status, detail and the request
+ * id as instance. `allow` (may be NULL) becomes the Allow header of a 405.
+ */
+int http__problem(struct http_req *rq, unsigned status, const char *rule, const char *title,
+                  const char *detail, const char *allow) POP_MUST_USE;
+
+extern const struct http_route http__routes[];
+extern const size_t http__n_routes;
+
+/* docs/openapi.json, embedded at build time (cmake/embed.cmake). */
+extern const unsigned char http__openapi_json[];
+extern const size_t http__openapi_json_len;
+
+#endif
