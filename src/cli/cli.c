@@ -4,6 +4,7 @@
  * the rule, with an exit code from cli.h. See docs/CLI.md for the tour.
  */
 #include "cli/cli.h"
+#include "cli/cli_int.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -725,7 +726,9 @@ static void help(FILE *f)
 		"  import FILE... --mode all-or-nothing|valid-only [--rejects F] [--format csv|jsonl]\n"
 		"                                         load people from bulk files (docs/FORMATS.md)\n"
 		"  export [--format jsonl|csv] [--out F]  every person in ID order, same formats\n"
-		"  demo [--people N] [--seed S]           fill the registry with synthetic people\n\n"
+		"  demo [--people N] [--seed S]           fill the registry with synthetic people\n"
+		"  serve [--listen HOST:PORT] [--threads N] [--max-body BYTES] [--timeout S] [--log]\n"
+		"                                         the HTTP API (docs/API.md)\n\n"
 		"The database comes from --db or POPID_DB; the actor recorded in the journal from\n"
 		"--actor or POPID_ACTOR (default operator:USER@HOST).\n"
 		"Exit codes: 0 ok, 1 failure, 2 bad input, 3 not found, 4 refused by a rule,\n"
@@ -744,6 +747,8 @@ int cli_main(int argc, char **argv)
 		return cli_import(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "export"))
 		return cli_export(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "serve")) /* parses its own options (src/cli/cmd_serve.c) */
+		return cli__serve(argc - 2, argv + 2);
 	static const struct {
 		const char *name;
 		int (*fn)(struct opts *o);

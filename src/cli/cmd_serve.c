@@ -1,0 +1,146 @@
+/*
+ * `popid serve`: runs the HTTP server (src/http/) on a registry until SIGINT or SIGTERM, then
+ * stops gracefully: no new connections, requests in progress answered, store connections
+ * closed, exit 0. Prints one JSON line on stdout once it listens, with the port (useful with
+ * --listen HOST:0, which picks a free one). See docs/API.md.
+ */
+#include "cli/cli.h"
+#include "cli/cli_int.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http/server.h"
+
+#define GRACE_MS 10000 /* how long a stop waits for requests in progress */
+
+static int usage(const char *msg, const char *arg)
+{
+        fprintf(stderr, "popid: ");
+        fprintf(stderr, msg, arg);
+        fprintf(stderr, "\nusage: popid serve --db PATH [--listen HOST:PORT] [--threads N] "
+                        "[--max-body BYTES] [--timeout SECONDS] [--max-conns N] [--log]\n");
+        return CLI_EUSAGE;
+}
+
+static int parse_num(const char *name, const char *v, unsigned long lo, unsigned long hi,
+                     unsigned long *out)
+{
+        char *end;
+        errno = 0;
+        unsigned long n = strtoul(v, &end, 10);
+        if (errno || end == v || *end || v[0] == '-' || n < lo || n > hi) {
+                fprintf(stderr, "popid: --%s needs a whole number from %lu to %lu\n", name, lo, hi);
+                return CLI_EUSAGE;
+        }
+        *out = n;
+        return 0;
+}
+
+/* HOST:PORT, [IPv6]:PORT; host and port are written into buf. */
+static int parse_listen(const char *s, char *buf, size_t cap, const char **host, const char **port)
+{
+        size_t n = strlen(s);
+        if (n == 0 || n >= cap)
+                return usage("bad --listen '%s'", s);
+        memcpy(buf, s, n + 1);
+        char *colon = strrchr(buf, ':');
+        if (!colon || colon == buf || !colon[1])
+                return usage("--listen needs HOST:PORT, not '%s'", s);
+        *colon = '\0';
+        *port = colon + 1;
+        *host = buf;
+        if (buf[0] == '[') {
+                size_t hl = strlen(buf);
+                if (hl < 3 || buf[hl - 1] != ']')
+                        return usage("bad --listen '%s'", s);
+                buf[hl - 1] = '\0';
+                *host = buf + 1;
+        }
+        unsigned long p;
+        if (parse_num("listen port", *port, 0, 65535, &p))
+                return CLI_EUSAGE;
+        return 0;
+}
+
+int cli__serve(int argc, char **argv)
+{
+        struct http_config cfg = {0};
+        const char *listen = "127.0.0.1:8080";
+        unsigned long v;
+        int rc;
+        cfg.db = getenv("POPID_DB");
+        for (int i = 0; i < argc; i++) {
+                const char *a = argv[i];
+                if (!strcmp(a, "--log")) {
+                        cfg.log = true;
+                        continue;
+                }
+                if (strncmp(a, "--", 2) != 0)
+                        return usage("unexpected argument '%s'", a);
+                if (i + 1 >= argc)
+                        return usage("option %s needs a value", a);
+                const char *val = argv[++i];
+                if (!strcmp(a, "--db")) {
+                        cfg.db = val;
+                } else if (!strcmp(a, "--listen")) {
+                        listen = val;
+                } else if (!strcmp(a, "--threads")) {
+                        if ((rc = parse_num("threads", val, 1, 256, &v)))
+                                return rc;
+                        cfg.threads = (unsigned)v;
+                } else if (!strcmp(a, "--max-body")) {
+                        if ((rc = parse_num("max-body", val, 1, HTTP_MAX_BODY_LIMIT, &v)))
+                                return rc;
+                        cfg.max_body = v;
+                } else if (!strcmp(a, "--timeout")) {
+                        if ((rc = parse_num("timeout", val, 1, 3600, &v)))
+                                return rc;
+                        cfg.timeout_s = (unsigned)v;
+                } else if (!strcmp(a, "--max-conns")) {
+                        if ((rc = parse_num("max-conns", val, 1, 65536, &v)))
+                                return rc;
+                        cfg.max_conns = (unsigned)v;
+                } else {
+                        return usage("unknown option %s for serve", a);
+                }
+        }
+        if (!cfg.db || !*cfg.db)
+                return usage("serve needs --db PATH (or POPID_DB)%s", "");
+        char lb[300];
+        if ((rc = parse_listen(listen, lb, sizeof lb, &cfg.host, &cfg.port)))
+                return rc;
+
+        /* Block the stop signals before any thread starts, so every worker inherits the mask and
+         * only sigwait below sees them. */
+        sigset_t stop;
+        sigemptyset(&stop);
+        sigaddset(&stop, SIGINT);
+        sigaddset(&stop, SIGTERM);
+        pthread_sigmask(SIG_BLOCK, &stop, NULL);
+        signal(SIGPIPE, SIG_IGN);
+
+        struct http_server *srv = NULL;
+        struct pop_err e = {0};
+        int prc = http_server_start(&cfg, &srv, &e);
+        if (prc) {
+                fprintf(stderr, "popid: %s [%s]\n", e.msg, e.rule);
+                return prc == POP_EINVAL ? CLI_EUSAGE : CLI_EFAIL;
+        }
+        int port = http_server_port(srv);
+        int v6 = strchr(cfg.host, ':') != NULL;
+        printf("{\"listen\":\"%s%s%s:%d\",\"port\":%d,\"threads\":%u}\n", v6 ? "[" : "", cfg.host,
+               v6 ? "]" : "", port, port, http_server_threads(srv));
+        fflush(stdout);
+
+        int sig = 0;
+        while (sigwait(&stop, &sig) != 0)
+                ;
+        fprintf(stderr, "popid: serve: %s, stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+        http_server_stop(srv, GRACE_MS);
+        return CLI_OK;
+}
