@@ -14,8 +14,9 @@
  * stored) and valid-only (the valid lines are stored, the others refused, and so is every line
  * that depends on a refused one). Each refused line gets one JSON object in the reject report.
  *
- * imp_export writes every person in the same formats, by date of birth then ID (parents before children), such that export, import into
- * an empty registry and export again gives the same bytes.
+ * imp_export writes every person in the same formats, by date of birth then ID (so parents come
+ * before their children), such that export, import into an empty registry and export again
+ * gives the same bytes.
  */
 #ifndef POP_IMPORT_IMPORT_H
 #define POP_IMPORT_IMPORT_H
