@@ -192,6 +192,28 @@ static void fa_import_end(struct store *st)
 	store_import_end(F(st)->inner);
 }
 
+FWD_WRITE(audit_append,
+	  (struct store * st, const struct store_audit_entry *e, struct pop_err *err),
+	  (F(st)->inner, e, err))
+FWD(audit_last,
+    (struct store * st, int64_t *seq, uint8_t hash[STORE_AUDIT_HASH_BYTES], struct pop_err *err),
+    (F(st)->inner, seq, hash, err))
+FWD(audit_iter,
+    (struct store * st, int64_t from, store_audit_fn *fn, void *ctx, struct pop_err *err),
+    (F(st)->inner, from, fn, ctx, err))
+FWD(audit_by_subject,
+    (struct store * st, int64_t pid, int64_t before, int limit, store_audit_fn *fn, void *ctx,
+     struct pop_err *err),
+    (F(st)->inner, pid, before, limit, fn, ctx, err))
+FWD_WRITE(checkpoint_insert,
+	  (struct store * st, const struct store_audit_checkpoint *c, struct pop_err *err),
+	  (F(st)->inner, c, err))
+FWD(checkpoint_last, (struct store * st, struct store_audit_checkpoint *out, struct pop_err *err),
+    (F(st)->inner, out, err))
+FWD(checkpoint_iter,
+    (struct store * st, int64_t from, store_checkpoint_fn *fn, void *ctx, struct pop_err *err),
+    (F(st)->inner, from, fn, ctx, err))
+
 static const struct store_ops fault_ops = {
 	.version = STORE_OPS_VERSION,
 	.caps = STORE_CAP_INTEGRITY,
@@ -247,6 +269,13 @@ static const struct store_ops fault_ops = {
 	.import_spouse = fa_import_spouse,
 	.import_deferred = fa_import_deferred,
 	.import_purge = fa_import_purge,
+	.audit_append = fa_audit_append,
+	.audit_last = fa_audit_last,
+	.audit_iter = fa_audit_iter,
+	.audit_by_subject = fa_audit_by_subject,
+	.checkpoint_insert = fa_checkpoint_insert,
+	.checkpoint_last = fa_checkpoint_last,
+	.checkpoint_iter = fa_checkpoint_iter,
 };
 
 int store__fault_open(const char *inner_uri, int create, struct store **out, struct pop_err *err)

@@ -70,6 +70,16 @@ static const char *const migrations[] = {
 	"CREATE TABLE event_subject(pid INTEGER NOT NULL, seq INTEGER NOT NULL,"
 	" PRIMARY KEY (pid, seq)) WITHOUT ROWID;"
 	"CREATE TABLE pid_series(series INTEGER PRIMARY KEY, next INTEGER NOT NULL);",
+	/* 2: the audit log (src/audit/, docs/AUDIT.md): hash-chained entries, signed checkpoints */
+	"CREATE TABLE audit_entry("
+	" seq INTEGER PRIMARY KEY, time_ms INTEGER NOT NULL, actor TEXT NOT NULL,"
+	" subject INTEGER NOT NULL, action TEXT NOT NULL, fields TEXT NOT NULL,"
+	" purpose TEXT NOT NULL, outcome TEXT NOT NULL, rule TEXT NOT NULL,"
+	" request_id TEXT NOT NULL, hash BLOB NOT NULL);"
+	"CREATE INDEX audit_entry_subject ON audit_entry(subject, seq);"
+	"CREATE TABLE audit_checkpoint("
+	" seq INTEGER PRIMARY KEY, hash BLOB NOT NULL, time_ms INTEGER NOT NULL,"
+	" sig BLOB NOT NULL);",
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -85,6 +95,10 @@ static const char *const migrations[] = {
 #define SEARCH_COLS                                                                           \
 	"pid, full_name, dob, sex, status, (SELECT province FROM residence r"                   \
 	" WHERE r.pid = person.pid AND r.kind = 'P' AND r.ended IS NULL)"
+
+#define AUDIT_COLS                                                                    \
+	"seq, time_ms, actor, subject, action, fields, purpose, outcome, rule, request_id, " \
+	"hash"
 
 enum stmt_id {
 	S_BEGIN,
@@ -145,6 +159,13 @@ enum stmt_id {
 	S_IMP_Q_SPOUSES,
 	S_IMP_Q_HOUSEHOLDS,
 	S_IMP_Q_DEPENDENTS,
+	S_AUDIT_INSERT,
+	S_AUDIT_LAST,
+	S_AUDIT_ITER,
+	S_AUDIT_SUBJECT,
+	S_CHECKPOINT_INSERT,
+	S_CHECKPOINT_LAST,
+	S_CHECKPOINT_ITER,
 	N_STMT
 };
 
@@ -281,6 +302,18 @@ static const char *const stmt_sql[N_STMT] = {
 		" AND x.ended IS NULL JOIN temp.imp_p p ON p.pid = x.pid"
 		" WHERE j.done = 2 AND x.pid != j.pid"
 		" AND x.pid NOT IN (SELECT pid FROM temp.imp_rej)",
+	[S_AUDIT_INSERT] = "INSERT INTO audit_entry(" AUDIT_COLS ") VALUES (?1, ?2, ?3, ?4, ?5,"
+			   " ?6, ?7, ?8, ?9, ?10, ?11)",
+	[S_AUDIT_LAST] = "SELECT seq, hash FROM audit_entry ORDER BY seq DESC LIMIT 1",
+	[S_AUDIT_ITER] = "SELECT " AUDIT_COLS " FROM audit_entry WHERE seq >= ?1 ORDER BY seq",
+	[S_AUDIT_SUBJECT] = "SELECT " AUDIT_COLS " FROM audit_entry WHERE subject = ?1"
+			    " AND seq < ?2 ORDER BY seq DESC LIMIT ?3",
+	[S_CHECKPOINT_INSERT] = "INSERT INTO audit_checkpoint(seq, hash, time_ms, sig)"
+				" VALUES (?1, ?2, ?3, ?4)",
+	[S_CHECKPOINT_LAST] = "SELECT seq, hash, time_ms, sig FROM audit_checkpoint"
+			      " ORDER BY seq DESC LIMIT 1",
+	[S_CHECKPOINT_ITER] = "SELECT seq, hash, time_ms, sig FROM audit_checkpoint"
+			      " WHERE seq >= ?1 ORDER BY seq",
 };
 
 struct sqlite_store {
@@ -1737,6 +1770,204 @@ static int sq_person_search(struct store *st, const struct store_search *q, stor
 	return rc;
 }
 
+/* ---- audit log ---- */
+
+/*
+ * Entries and checkpoints of the audit log (src/audit/). The rows are written once and never
+ * updated; an iteration hands each row to the caller as stored, flagging a row whose columns do
+ * not have the type or size an entry has (a text with a NUL inside, a hash that is not 32 bytes),
+ * because the verifier must see a tampered row rather than a silently converted one.
+ */
+
+/* A text column as stored: false when it is not text or holds a NUL. */
+static bool col_text_ok(sqlite3_stmt *q, int i, const char **out)
+{
+	*out = "";
+	if (sqlite3_column_type(q, i) != SQLITE_TEXT)
+		return false;
+	const char *t = (const char *)sqlite3_column_text(q, i);
+	int n = sqlite3_column_bytes(q, i);
+	if (!t || (int)strlen(t) != n)
+		return false;
+	*out = t;
+	return true;
+}
+
+static bool col_blob_ok(sqlite3_stmt *q, int i, uint8_t *out, size_t len)
+{
+	memset(out, 0, len);
+	if (sqlite3_column_type(q, i) != SQLITE_BLOB || (size_t)sqlite3_column_bytes(q, i) != len)
+		return false;
+	memcpy(out, sqlite3_column_blob(q, i), len);
+	return true;
+}
+
+static bool col_int_ok(sqlite3_stmt *q, int i, int64_t *out)
+{
+	*out = sqlite3_column_int64(q, i);
+	return sqlite3_column_type(q, i) == SQLITE_INTEGER;
+}
+
+/* Columns: AUDIT_COLS. */
+static void read_audit(sqlite3_stmt *q, struct store_audit_entry *e)
+{
+	bool ok = col_int_ok(q, 0, &e->seq);
+	ok &= col_int_ok(q, 1, &e->time_ms);
+	ok &= col_text_ok(q, 2, &e->actor);
+	ok &= col_int_ok(q, 3, &e->subject);
+	ok &= col_text_ok(q, 4, &e->action);
+	ok &= col_text_ok(q, 5, &e->fields);
+	ok &= col_text_ok(q, 6, &e->purpose);
+	ok &= col_text_ok(q, 7, &e->outcome);
+	ok &= col_text_ok(q, 8, &e->rule);
+	ok &= col_text_ok(q, 9, &e->request_id);
+	ok &= col_blob_ok(q, 10, e->hash, sizeof e->hash);
+	e->malformed = !ok;
+}
+
+static int each_audit(struct sqlite_store *s, sqlite3_stmt *q, store_audit_fn *fn, void *ctx,
+		      struct pop_err *err)
+{
+	int rc;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct store_audit_entry e;
+		read_audit(q, &e);
+		int stop = fn(ctx, &e);
+		if (stop)
+			return done(q, stop);
+	}
+	return done(q, rc == SQLITE_DONE ? 0 : fail_db(s, rc, err));
+}
+
+static void bind_text_or_empty(sqlite3_stmt *q, int i, const char *t)
+{
+	sqlite3_bind_text(q, i, t ? t : "", -1, SQLITE_STATIC);
+}
+
+static int sq_audit_append(struct store *st, const struct store_audit_entry *e,
+			   struct pop_err *err)
+{
+	struct sqlite_store *s = S(st);
+	sqlite3_stmt *q = prep(s, S_AUDIT_INSERT, err);
+	if (!q)
+		return POP_ESTORE;
+	sqlite3_bind_int64(q, 1, e->seq);
+	sqlite3_bind_int64(q, 2, e->time_ms);
+	bind_text_or_empty(q, 3, e->actor);
+	sqlite3_bind_int64(q, 4, e->subject);
+	bind_text_or_empty(q, 5, e->action);
+	bind_text_or_empty(q, 6, e->fields);
+	bind_text_or_empty(q, 7, e->purpose);
+	bind_text_or_empty(q, 8, e->outcome);
+	bind_text_or_empty(q, 9, e->rule);
+	bind_text_or_empty(q, 10, e->request_id);
+	sqlite3_bind_blob(q, 11, e->hash, (int)sizeof e->hash, SQLITE_STATIC);
+	return step_done(s, q, err);
+}
+
+static int sq_audit_last(struct store *st, int64_t *seq, uint8_t hash[STORE_AUDIT_HASH_BYTES],
+			 struct pop_err *err)
+{
+	struct sqlite_store *s = S(st);
+	*seq = 0;
+	memset(hash, 0, STORE_AUDIT_HASH_BYTES);
+	sqlite3_stmt *q = prep(s, S_AUDIT_LAST, err);
+	if (!q)
+		return POP_ESTORE;
+	int rc = sqlite3_step(q);
+	if (rc == SQLITE_DONE)
+		return done(q, 0);
+	if (rc != SQLITE_ROW)
+		return done(q, fail_db(s, rc, err));
+	if (!col_int_ok(q, 0, seq) || !col_blob_ok(q, 1, hash, STORE_AUDIT_HASH_BYTES))
+		return done(q, corrupt(err, "audit_entry"));
+	return done(q, 0);
+}
+
+static int sq_audit_iter(struct store *st, int64_t from_seq, store_audit_fn *fn, void *ctx,
+			 struct pop_err *err)
+{
+	struct sqlite_store *s = S(st);
+	sqlite3_stmt *q = prep(s, S_AUDIT_ITER, err);
+	if (!q)
+		return POP_ESTORE;
+	sqlite3_bind_int64(q, 1, from_seq);
+	return each_audit(s, q, fn, ctx, err);
+}
+
+static int sq_audit_by_subject(struct store *st, int64_t pid, int64_t before_seq, int limit,
+			       store_audit_fn *fn, void *ctx, struct pop_err *err)
+{
+	struct sqlite_store *s = S(st);
+	sqlite3_stmt *q = prep(s, S_AUDIT_SUBJECT, err);
+	if (!q)
+		return POP_ESTORE;
+	sqlite3_bind_int64(q, 1, pid);
+	sqlite3_bind_int64(q, 2, before_seq > 0 ? before_seq : INT64_MAX);
+	sqlite3_bind_int(q, 3, limit);
+	return each_audit(s, q, fn, ctx, err);
+}
+
+/* Columns: seq, hash, time_ms, sig. */
+static void read_checkpoint(sqlite3_stmt *q, struct store_audit_checkpoint *c)
+{
+	bool ok = col_int_ok(q, 0, &c->seq);
+	ok &= col_blob_ok(q, 1, c->hash, sizeof c->hash);
+	ok &= col_int_ok(q, 2, &c->time_ms);
+	ok &= col_blob_ok(q, 3, c->sig, sizeof c->sig);
+	c->malformed = !ok;
+}
+
+static int sq_checkpoint_insert(struct store *st, const struct store_audit_checkpoint *c,
+				struct pop_err *err)
+{
+	struct sqlite_store *s = S(st);
+	sqlite3_stmt *q = prep(s, S_CHECKPOINT_INSERT, err);
+	if (!q)
+		return POP_ESTORE;
+	sqlite3_bind_int64(q, 1, c->seq);
+	sqlite3_bind_blob(q, 2, c->hash, (int)sizeof c->hash, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 3, c->time_ms);
+	sqlite3_bind_blob(q, 4, c->sig, (int)sizeof c->sig, SQLITE_STATIC);
+	return step_done(s, q, err);
+}
+
+static int sq_checkpoint_last(struct store *st, struct store_audit_checkpoint *out,
+			      struct pop_err *err)
+{
+	struct sqlite_store *s = S(st);
+	memset(out, 0, sizeof *out);
+	sqlite3_stmt *q = prep(s, S_CHECKPOINT_LAST, err);
+	if (!q)
+		return POP_ESTORE;
+	int rc = sqlite3_step(q);
+	if (rc == SQLITE_DONE)
+		return done(q, pop_fail(err, POP_ENOTFOUND, "not-found", "no audit checkpoint"));
+	if (rc != SQLITE_ROW)
+		return done(q, fail_db(s, rc, err));
+	read_checkpoint(q, out);
+	return done(q, 0);
+}
+
+static int sq_checkpoint_iter(struct store *st, int64_t from_seq, store_checkpoint_fn *fn,
+			      void *ctx, struct pop_err *err)
+{
+	struct sqlite_store *s = S(st);
+	sqlite3_stmt *q = prep(s, S_CHECKPOINT_ITER, err);
+	if (!q)
+		return POP_ESTORE;
+	sqlite3_bind_int64(q, 1, from_seq);
+	int rc;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct store_audit_checkpoint c;
+		read_checkpoint(q, &c);
+		int stop = fn(ctx, &c);
+		if (stop)
+			return done(q, stop);
+	}
+	return done(q, rc == SQLITE_DONE ? 0 : fail_db(s, rc, err));
+}
+
 /* ---- open, migrate, close ---- */
 
 static void sq_close(struct store *st)
@@ -1841,6 +2072,13 @@ static const struct store_ops sqlite_ops = {
 	.import_spouse = sq_import_spouse,
 	.import_deferred = sq_import_deferred,
 	.import_purge = sq_import_purge,
+	.audit_append = sq_audit_append,
+	.audit_last = sq_audit_last,
+	.audit_iter = sq_audit_iter,
+	.audit_by_subject = sq_audit_by_subject,
+	.checkpoint_insert = sq_checkpoint_insert,
+	.checkpoint_last = sq_checkpoint_last,
+	.checkpoint_iter = sq_checkpoint_iter,
 };
 
 /*

@@ -304,3 +304,44 @@ int store_import_purge(struct store *st, int64_t seq, int64_t *n, struct pop_err
 {
 	return st->ops->import_purge(st, seq, n, err);
 }
+
+int store_audit_append(struct store *st, const struct store_audit_entry *e, struct pop_err *err)
+{
+	return st->ops->audit_append(st, e, err);
+}
+
+int store_audit_last(struct store *st, int64_t *seq, uint8_t hash[STORE_AUDIT_HASH_BYTES],
+		     struct pop_err *err)
+{
+	return st->ops->audit_last(st, seq, hash, err);
+}
+
+int store_audit_iter(struct store *st, int64_t from_seq, store_audit_fn *fn, void *ctx,
+		     struct pop_err *err)
+{
+	return st->ops->audit_iter(st, from_seq, fn, ctx, err);
+}
+
+int store_audit_by_subject(struct store *st, int64_t pid, int64_t before_seq, int limit,
+			   store_audit_fn *fn, void *ctx, struct pop_err *err)
+{
+	return st->ops->audit_by_subject(st, pid, before_seq, limit, fn, ctx, err);
+}
+
+int store_checkpoint_insert(struct store *st, const struct store_audit_checkpoint *c,
+			    struct pop_err *err)
+{
+	return st->ops->checkpoint_insert(st, c, err);
+}
+
+int store_checkpoint_last(struct store *st, struct store_audit_checkpoint *out,
+			  struct pop_err *err)
+{
+	return st->ops->checkpoint_last(st, out, err);
+}
+
+int store_checkpoint_iter(struct store *st, int64_t from_seq, store_checkpoint_fn *fn, void *ctx,
+			  struct pop_err *err)
+{
+	return st->ops->checkpoint_iter(st, from_seq, fn, ctx, err);
+}

@@ -119,6 +119,41 @@ struct store_import_row {
 
 typedef int store_import_fn(void *ctx, const struct store_import_row *row);
 
+/*
+ * The audit log (src/audit/, docs/AUDIT.md) as stored: hash-chained entries and signed
+ * checkpoints. Strings are valid during a callback only. Iterations hand over each row as it is
+ * stored and set `malformed` when a column lacks the type or size an entry has (a tampered row:
+ * the other fields are then unreliable), so the verifier sees tampering instead of a conversion.
+ */
+#define STORE_AUDIT_HASH_BYTES 32
+#define STORE_AUDIT_SIG_BYTES  64
+
+struct store_audit_entry {
+	int64_t seq; /* 1, 2, ... without gaps */
+	int64_t time_ms;
+	const char *actor;
+	int64_t subject; /* pid; 0 when none */
+	const char *action;
+	const char *fields; /* sorted field names, comma-separated */
+	const char *purpose;
+	const char *outcome;
+	const char *rule;
+	const char *request_id;
+	uint8_t hash[STORE_AUDIT_HASH_BYTES]; /* the chain hash up to and including this entry */
+	bool malformed;
+};
+
+struct store_audit_checkpoint {
+	int64_t seq; /* the chain hash after entry seq is `hash` */
+	uint8_t hash[STORE_AUDIT_HASH_BYTES];
+	int64_t time_ms;
+	uint8_t sig[STORE_AUDIT_SIG_BYTES];
+	bool malformed;
+};
+
+typedef int store_audit_fn(void *ctx, const struct store_audit_entry *e);
+typedef int store_checkpoint_fn(void *ctx, const struct store_audit_checkpoint *c);
+
 struct store_ops {
 	int version; /* STORE_OPS_VERSION */
 	unsigned caps;
@@ -204,6 +239,20 @@ struct store_ops {
 	int (*import_deferred)(struct store *st, enum store_import_query q, store_import_fn *fn,
 			       void *ctx, struct pop_err *err);
 	int (*import_purge)(struct store *st, int64_t seq, int64_t *n, struct pop_err *err);
+	int (*audit_append)(struct store *st, const struct store_audit_entry *e,
+			    struct pop_err *err);
+	int (*audit_last)(struct store *st, int64_t *seq, uint8_t hash[STORE_AUDIT_HASH_BYTES],
+			  struct pop_err *err);
+	int (*audit_iter)(struct store *st, int64_t from_seq, store_audit_fn *fn, void *ctx,
+			  struct pop_err *err);
+	int (*audit_by_subject)(struct store *st, int64_t pid, int64_t before_seq, int limit,
+				store_audit_fn *fn, void *ctx, struct pop_err *err);
+	int (*checkpoint_insert)(struct store *st, const struct store_audit_checkpoint *c,
+				 struct pop_err *err);
+	int (*checkpoint_last)(struct store *st, struct store_audit_checkpoint *out,
+			       struct pop_err *err);
+	int (*checkpoint_iter)(struct store *st, int64_t from_seq, store_checkpoint_fn *fn,
+			       void *ctx, struct pop_err *err);
 };
 
 /* Every backend's connection starts with this. */
@@ -383,5 +432,28 @@ int store_import_deferred(struct store *st, enum store_import_query q, store_imp
 /* Removes every row this import (journal event seq) wrote for the people it loaded and then
  * refused, and the households left empty; *n counts the people. */
 int store_import_purge(struct store *st, int64_t seq, int64_t *n, struct pop_err *err) POP_MUST_USE;
+
+/*
+ * The audit log. audit_append writes one entry as given (seq and hash computed by the caller,
+ * inside its transaction); POP_ECONFLICT when the seq is taken. audit_last gives the head: seq 0
+ * and a zero hash when the log is empty. audit_iter calls fn for every entry from from_seq on, in
+ * seq order. audit_by_subject calls fn for up to limit entries about pid with seq < before_seq
+ * (0: no bound), newest first. Checkpoints likewise: checkpoint_last is POP_ENOTFOUND when there
+ * is none; checkpoint_iter goes in seq order from from_seq.
+ */
+int store_audit_append(struct store *st, const struct store_audit_entry *e,
+		       struct pop_err *err) POP_MUST_USE;
+int store_audit_last(struct store *st, int64_t *seq, uint8_t hash[STORE_AUDIT_HASH_BYTES],
+		     struct pop_err *err) POP_MUST_USE;
+int store_audit_iter(struct store *st, int64_t from_seq, store_audit_fn *fn, void *ctx,
+		     struct pop_err *err) POP_MUST_USE;
+int store_audit_by_subject(struct store *st, int64_t pid, int64_t before_seq, int limit,
+			   store_audit_fn *fn, void *ctx, struct pop_err *err) POP_MUST_USE;
+int store_checkpoint_insert(struct store *st, const struct store_audit_checkpoint *c,
+			    struct pop_err *err) POP_MUST_USE;
+int store_checkpoint_last(struct store *st, struct store_audit_checkpoint *out,
+			  struct pop_err *err) POP_MUST_USE;
+int store_checkpoint_iter(struct store *st, int64_t from_seq, store_checkpoint_fn *fn, void *ctx,
+			  struct pop_err *err) POP_MUST_USE;
 
 #endif
