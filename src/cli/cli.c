@@ -5,6 +5,7 @@
  */
 #include "cli/cli.h"
 #include "cli/cli_int.h"
+#include "cli/cli_audit.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -14,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "audit/audit.h"
 #include "core/name.h"
 #include "core/pid.h"
 #include "registry/confirm.h"
@@ -27,6 +29,7 @@ struct opts {
 	const char *db;
 	const char *key;
 	const char *actor;
+	const char *purpose; /* recorded in the audit log */
 	const char *authority;
 	const char *on;
 	const char *dob;
@@ -165,6 +168,8 @@ static int parse_opts(const char *cmd, int argc, char **argv, struct opts *o)
 			o->key = v;
 		else if (!strcmp(name, "actor"))
 			o->actor = v;
+		else if (!strcmp(name, "purpose"))
+			o->purpose = v;
 		else if (!strcmp(name, "authority"))
 			o->authority = v;
 		else if (!strcmp(name, "on"))
@@ -282,8 +287,11 @@ static int cmd_init(struct opts *o)
 	const char *key = key_of(o, kb, sizeof kb);
 	if ((rc = reg_key_init(db, key, &e)))
 		return fail(&e, rc);
-	json_t *j = json_pack("{s:s, s:s, s:s}", "registry", db, "key", key, "status",
-			      "ready");
+	char akb[4096];
+	if ((rc = audit_key_path(db, akb, sizeof akb, &e)) || (rc = audit_key_init(db, akb, &e)))
+		return fail(&e, rc);
+	json_t *j = json_pack("{s:s, s:s, s:s, s:s}", "registry", db, "key", key, "audit_key",
+			      akb, "status", "ready");
 	rc = print_json(o, j);
 	json_decref(j);
 	return rc;
@@ -377,7 +385,45 @@ static int history_read(struct reg *r, int64_t id, struct pdate on, json_t **out
 	return reg_history_json(r, id, out, err);
 }
 
-static int run_read(struct opts *o, read_fn *fn, int64_t id)
+/*
+ * Records a read in the audit log (docs/AUDIT.md) before anything is printed. Returns an exit
+ * code when the entry could not be written: then the data must not be shown.
+ */
+static int audit_read(struct opts *o, const char *action, int64_t subject, json_t *out, int prc,
+		      const struct pop_err *perr)
+{
+	char ab[160];
+	struct reg_ctx ctx;
+	make_ctx(o, &ctx, ab, sizeof ab);
+	struct pop_err ae = {0};
+	int rc = cli__audit_read_once(db_of(o), ctx.actor, o->purpose, action, subject, out, prc,
+				      perr, &ae);
+	if (!rc)
+		return 0;
+	fprintf(stderr, "popid: the access could not be audited, so nothing is shown\n");
+	fail(&ae, rc);
+	return rc == POP_EINVAL ? CLI_EUSAGE : CLI_EFAIL;
+}
+
+/* Records a life event (applied or refused) in the audit log; an exit code on failure. */
+static int audit_event(struct cli_audit *ca, json_t *ev, json_t *res, int prc,
+		       const struct pop_err *perr)
+{
+	struct pop_err ae = {0};
+	int rc = cli__audit_event(ca, ev, res, prc, perr, &ae);
+	if (!rc)
+		return 0;
+	if (!prc)
+		fprintf(stderr, "popid: the event was applied (seq %lld), but its audit entry "
+				"could not be written\n",
+			(long long)json_integer_value(json_object_get(res, "seq")));
+	fail(&ae, rc);
+	return rc == POP_EINVAL ? CLI_EUSAGE : CLI_EFAIL;
+}
+
+/* Runs a read that renders one JSON object, audited as `action` on `subject` (0: the people
+ * the output names). */
+static int run_read(struct opts *o, read_fn *fn, int64_t id, const char *action, int64_t subject)
 {
 	struct pdate on;
 	struct reg *r = NULL;
@@ -387,9 +433,13 @@ static int run_read(struct opts *o, read_fn *fn, int64_t id)
 	json_t *j = NULL;
 	struct pop_err e = {0};
 	int prc = fn(r, id, on, &j, &e);
+	reg_close(r);
+	if ((rc = audit_read(o, action, subject, j, prc, &e))) {
+		json_decref(j);
+		return rc;
+	}
 	rc = prc ? fail(&e, prc) : print_json(o, j);
 	json_decref(j);
-	reg_close(r);
 	return rc;
 }
 
@@ -404,6 +454,11 @@ static int person_search(struct opts *o)
 	json_t *j = NULL;
 	struct pop_err e = {0};
 	int prc = reg_search_json(r, &o->search, &j, &e);
+	if ((rc = audit_read(o, "person.search", 0, j, prc, &e))) {
+		json_decref(j);
+		reg_close(r);
+		return rc;
+	}
 	rc = prc ? fail(&e, prc) : print_json(o, j);
 	json_decref(j);
 	reg_close(r);
@@ -424,9 +479,9 @@ static int cmd_person(struct opts *o)
 	if ((rc = need_pos(o, 2, "personal ID")) || (rc = parse_pid_arg(o->argv[1], &pid)))
 		return rc;
 	if (!strcmp(sub, "show"))
-		return run_read(o, person_read, pid);
+		return run_read(o, person_read, pid, "person.read", pid);
 	if (!strcmp(sub, "history"))
-		return run_read(o, history_read, pid);
+		return run_read(o, history_read, pid, "person.history", pid);
 	return usage_error("unknown person command '%s'", sub);
 }
 
@@ -442,7 +497,7 @@ static int cmd_household(struct opts *o)
 	long long id = strtoll(o->argv[1], &end, 10);
 	if (errno || *end || id <= 0)
 		return usage_error("'%s' is not a household id", o->argv[1]);
-	return run_read(o, reg_household_json, id);
+	return run_read(o, reg_household_json, id, "household.read", 0);
 }
 
 static int cmd_residence(struct opts *o)
@@ -492,7 +547,7 @@ static int cmd_residence(struct opts *o)
 	if ((rc = need_pos(o, 2, "personal ID")) || (rc = parse_pid_arg(o->argv[1], &pid)))
 		return rc;
 	if (!strcmp(sub, "show"))
-		return run_read(o, reg_residence_json, pid);
+		return run_read(o, reg_residence_json, pid, "residence.read", pid);
 	if (strcmp(sub, "confirm"))
 		return usage_error("unknown residence command '%s'", sub);
 	struct reg *r;
@@ -504,6 +559,12 @@ static int cmd_residence(struct opts *o)
 	json_t *out = NULL;
 	struct pop_err e = {0};
 	int prc = reg_residence_confirm(r, &ctx, pid, key_of(o, kb, sizeof kb), &out, &e);
+	if ((rc = audit_read(o, "residence.confirm", pid, json_object_get(out, "document"), prc,
+			     &e))) {
+		json_decref(out);
+		reg_close(r);
+		return rc;
+	}
 	rc = prc ? fail(&e, prc) : print_json(o, out);
 	json_decref(out);
 	reg_close(r);
@@ -550,6 +611,14 @@ static int apply_file(struct opts *o, struct reg *r, struct reg_ctx *ctx, const 
 	ssize_t n;
 	long lineno = 0;
 	int rc = CLI_OK;
+	struct cli_audit *ca = NULL;
+	struct pop_err ae = {0};
+	int arc = cli__audit_open(db_of(o), ctx->actor, o->purpose, &ca, &ae);
+	if (arc) {
+		if (f != stdin)
+			fclose(f);
+		return fail(&ae, arc);
+	}
 	while ((n = getline(&line, &cap, f)) > 0) {
 		lineno++;
 		if (n > MAX_INPUT_LINE) {
@@ -571,7 +640,13 @@ static int apply_file(struct opts *o, struct reg *r, struct reg_ctx *ctx, const 
 		json_t *res = NULL;
 		struct pop_err e = {0};
 		int prc = reg_event_apply(r, ctx, ev, &res, &e);
+		arc = audit_event(ca, ev, res, prc, &e);
 		json_decref(ev);
+		if (arc) {
+			json_decref(res);
+			rc = arc;
+			break;
+		}
 		if (prc) {
 			fprintf(stderr, "popid: %s:%ld: %s [%s]\n", path, lineno, e.msg, e.rule);
 			rc = cli_exit_code(prc);
@@ -582,6 +657,7 @@ static int apply_file(struct opts *o, struct reg *r, struct reg_ctx *ctx, const 
 		json_decref(res);
 	}
 	free(line);
+	cli__audit_close(ca);
 	if (f != stdin)
 		fclose(f);
 	return rc;
@@ -618,7 +694,15 @@ static int cmd_event(struct opts *o)
 	json_t *res = NULL;
 	struct pop_err e = {0};
 	int prc = reg_event_apply(r, &ctx, ev, &res, &e);
-	rc = prc ? fail(&e, prc) : print_json(o, res);
+	struct cli_audit *ca = NULL;
+	struct pop_err ae = {0};
+	if ((rc = cli__audit_open(db_of(o), ctx.actor, o->purpose, &ca, &ae)))
+		rc = fail(&ae, rc);
+	else
+		rc = audit_event(ca, ev, res, prc, &e);
+	cli__audit_close(ca);
+	if (!rc)
+		rc = prc ? fail(&e, prc) : print_json(o, res);
 	json_decref(res);
 	json_decref(ev);
 	reg_close(r);
@@ -726,11 +810,17 @@ static void help(FILE *f)
 		"  import FILE... --mode all-or-nothing|valid-only [--rejects F] [--format csv|jsonl]\n"
 		"                                         load people from bulk files (docs/FORMATS.md)\n"
 		"  export [--format jsonl|csv] [--out F]  every person in ID order, same formats\n"
+		"  audit verify                           check the audit log's chain and checkpoints\n"
+		"  audit verify --file F --public-key K   check an export with only the public key\n"
+		"  audit export [--from SEQ] [--out F]    the audit log for a third party (JSONL)\n"
+		"  audit key                              the audit log's public key (base64url)\n"
+		"  audit log PID [--before SEQ] [--limit N]  who accessed a person's data, and why\n"
 		"  demo [--people N] [--seed S]           fill the registry with synthetic people\n"
 		"  serve [--listen HOST:PORT] [--threads N] [--max-body BYTES] [--timeout S] [--log]\n"
 		"                                         the HTTP API (docs/API.md)\n\n"
 		"The database comes from --db or POPID_DB; the actor recorded in the journal from\n"
-		"--actor or POPID_ACTOR (default operator:USER@HOST).\n"
+		"--actor or POPID_ACTOR (default operator:USER@HOST). Reads and writes of personal\n"
+		"data are recorded in the audit log with that actor and --purpose (or POPID_PURPOSE).\n"
 		"Exit codes: 0 ok, 1 failure, 2 bad input, 3 not found, 4 refused by a rule,\n"
 		"5 verification failed.\n");
 }
@@ -747,6 +837,8 @@ int cli_main(int argc, char **argv)
 		return cli_import(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "export"))
 		return cli_export(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "audit")) /* parses its own options (src/cli/cli_audit.c) */
+		return cli__audit_cmd(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "serve")) /* parses its own options (src/cli/cmd_serve.c) */
 		return cli__serve(argc - 2, argv + 2);
 	static const struct {
