@@ -214,6 +214,18 @@ FWD(checkpoint_iter,
     (struct store * st, int64_t from, store_checkpoint_fn *fn, void *ctx, struct pop_err *err),
     (F(st)->inner, from, fn, ctx, err))
 
+FWD_WRITE(client_insert, (struct store * st, const struct store_client *c, struct pop_err *err),
+	  (F(st)->inner, c, err))
+FWD_WRITE(client_update, (struct store * st, const struct store_client *c, struct pop_err *err),
+	  (F(st)->inner, c, err))
+FWD(client_get, (struct store * st, const char *id, struct store_client *out, struct pop_err *err),
+    (F(st)->inner, id, out, err))
+FWD(client_list, (struct store * st, store_client_fn *fn, void *ctx, struct pop_err *err),
+    (F(st)->inner, fn, ctx, err))
+FWD(client_by_secret_id,
+    (struct store * st, const char *secret_id, struct store_client *out, struct pop_err *err),
+    (F(st)->inner, secret_id, out, err))
+
 static const struct store_ops fault_ops = {
 	.version = STORE_OPS_VERSION,
 	.caps = STORE_CAP_INTEGRITY,
@@ -276,6 +288,11 @@ static const struct store_ops fault_ops = {
 	.checkpoint_insert = fa_checkpoint_insert,
 	.checkpoint_last = fa_checkpoint_last,
 	.checkpoint_iter = fa_checkpoint_iter,
+	.client_insert = fa_client_insert,
+	.client_update = fa_client_update,
+	.client_get = fa_client_get,
+	.client_list = fa_client_list,
+	.client_by_secret_id = fa_client_by_secret_id,
 };
 
 int store__fault_open(const char *inner_uri, int create, struct store **out, struct pop_err *err)

@@ -80,8 +80,22 @@ static const char *const migrations[] = {
 	"CREATE TABLE audit_checkpoint("
 	" seq INTEGER PRIMARY KEY, hash BLOB NOT NULL, time_ms INTEGER NOT NULL,"
 	" sig BLOB NOT NULL);",
+	/* 3: API clients (src/access/, docs/ACCESS.md): lists as JSON text, secrets as keyed hashes */
+	"CREATE TABLE client("
+	" id TEXT PRIMARY KEY, name TEXT NOT NULL, kind TEXT NOT NULL, roles TEXT NOT NULL,"
+	" grants TEXT NOT NULL, purposes TEXT NOT NULL, provinces TEXT NOT NULL,"
+	" rate INTEGER NOT NULL, burst INTEGER NOT NULL, disabled INTEGER NOT NULL,"
+	" created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL,"
+	" secret_id TEXT NOT NULL, secret_hash BLOB NOT NULL CHECK (length(secret_hash) = 32),"
+	" prev_secret_id TEXT, prev_secret_hash BLOB, prev_expires_ms INTEGER) WITHOUT ROWID;"
+	"CREATE UNIQUE INDEX client_secret ON client(secret_id);"
+	"CREATE UNIQUE INDEX client_prev_secret ON client(prev_secret_id)"
+	" WHERE prev_secret_id IS NOT NULL;",
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
+#define CLIENT_COLS                                                                        \
+	"id, name, kind, roles, grants, purposes, provinces, rate, burst, disabled, created_ms, " \
+	"updated_ms, secret_id, secret_hash, prev_secret_id, prev_secret_hash, prev_expires_ms"
 
 #define PERSON_COLS                                                                           \
 	"pid, full_name, name_fold, name_key, dob, sex, birth_province, hometown, ethnicity, " \
@@ -166,6 +180,11 @@ enum stmt_id {
 	S_CHECKPOINT_INSERT,
 	S_CHECKPOINT_LAST,
 	S_CHECKPOINT_ITER,
+	S_CLIENT_INSERT,
+	S_CLIENT_UPDATE,
+	S_CLIENT_GET,
+	S_CLIENT_LIST,
+	S_CLIENT_BY_SECRET,
 	N_STMT
 };
 
@@ -314,6 +333,18 @@ static const char *const stmt_sql[N_STMT] = {
 			      " ORDER BY seq DESC LIMIT 1",
 	[S_CHECKPOINT_ITER] = "SELECT seq, hash, time_ms, sig FROM audit_checkpoint"
 			      " WHERE seq >= ?1 ORDER BY seq",
+	[S_CLIENT_INSERT] = "INSERT INTO client(" CLIENT_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6,"
+			    " ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+	[S_CLIENT_UPDATE] = "UPDATE client SET name = ?2, kind = ?3, roles = ?4, grants = ?5,"
+			    " purposes = ?6, provinces = ?7, rate = ?8, burst = ?9, disabled = ?10,"
+			    " created_ms = ?11, updated_ms = ?12, secret_id = ?13, secret_hash = ?14,"
+			    " prev_secret_id = ?15, prev_secret_hash = ?16, prev_expires_ms = ?17"
+			    " WHERE id = ?1",
+	[S_CLIENT_GET] = "SELECT " CLIENT_COLS " FROM client WHERE id = ?1",
+	[S_CLIENT_LIST] = "SELECT " CLIENT_COLS " FROM client ORDER BY id",
+	[S_CLIENT_BY_SECRET] = "SELECT " CLIENT_COLS " FROM client WHERE secret_id = ?1"
+			       " UNION ALL SELECT " CLIENT_COLS " FROM client"
+			       " WHERE prev_secret_id = ?1 LIMIT 1",
 };
 
 struct sqlite_store {
@@ -1968,6 +1999,147 @@ static int sq_checkpoint_iter(struct store *st, int64_t from_seq, store_checkpoi
 	return done(q, rc == SQLITE_DONE ? 0 : fail_db(s, rc, err));
 }
 
+/* ---- API clients ---- */
+
+static void bind_client(sqlite3_stmt *q, const struct store_client *c)
+{
+	bind_str(q, 1, c->id);
+	bind_str(q, 2, c->name);
+	bind_str(q, 3, c->kind);
+	bind_str(q, 4, c->roles);
+	bind_str(q, 5, c->grants);
+	bind_str(q, 6, c->purposes);
+	bind_str(q, 7, c->provinces);
+	sqlite3_bind_int64(q, 8, c->rate);
+	sqlite3_bind_int64(q, 9, c->burst);
+	sqlite3_bind_int(q, 10, c->disabled ? 1 : 0);
+	sqlite3_bind_int64(q, 11, c->created_ms);
+	sqlite3_bind_int64(q, 12, c->updated_ms);
+	bind_str(q, 13, c->secret_id);
+	sqlite3_bind_blob(q, 14, c->secret_hash, STORE_CLIENT_HASH, SQLITE_STATIC);
+	if (c->prev_secret_id[0]) {
+		bind_str(q, 15, c->prev_secret_id);
+		sqlite3_bind_blob(q, 16, c->prev_secret_hash, STORE_CLIENT_HASH, SQLITE_STATIC);
+		sqlite3_bind_int64(q, 17, c->prev_expires_ms);
+	} else {
+		sqlite3_bind_null(q, 15);
+		sqlite3_bind_null(q, 16);
+		sqlite3_bind_null(q, 17);
+	}
+}
+
+/* Copies a hash column; -1 when it is not STORE_CLIENT_HASH bytes. */
+static int col_hash(sqlite3_stmt *q, int i, uint8_t out[STORE_CLIENT_HASH])
+{
+	const void *b = sqlite3_column_blob(q, i);
+	if (!b || sqlite3_column_bytes(q, i) != STORE_CLIENT_HASH)
+		return -1;
+	memcpy(out, b, STORE_CLIENT_HASH);
+	return 0;
+}
+
+static int read_client(sqlite3_stmt *q, struct store_client *c)
+{
+	memset(c, 0, sizeof *c);
+	col_str(q, 0, c->id, sizeof c->id);
+	col_str(q, 1, c->name, sizeof c->name);
+	col_str(q, 2, c->kind, sizeof c->kind);
+	col_str(q, 3, c->roles, sizeof c->roles);
+	col_str(q, 4, c->grants, sizeof c->grants);
+	col_str(q, 5, c->purposes, sizeof c->purposes);
+	col_str(q, 6, c->provinces, sizeof c->provinces);
+	c->rate = sqlite3_column_int64(q, 7);
+	c->burst = sqlite3_column_int64(q, 8);
+	c->disabled = sqlite3_column_int(q, 9) != 0;
+	c->created_ms = sqlite3_column_int64(q, 10);
+	c->updated_ms = sqlite3_column_int64(q, 11);
+	col_str(q, 12, c->secret_id, sizeof c->secret_id);
+	if (col_hash(q, 13, c->secret_hash) != 0)
+		return -1;
+	if (sqlite3_column_type(q, 14) != SQLITE_NULL) {
+		col_str(q, 14, c->prev_secret_id, sizeof c->prev_secret_id);
+		if (col_hash(q, 15, c->prev_secret_hash) != 0)
+			return -1;
+		c->prev_expires_ms = sqlite3_column_int64(q, 16);
+	}
+	return 0;
+}
+
+static int sq_client_insert(struct store *st, const struct store_client *c, struct pop_err *err)
+{
+	struct sqlite_store *s = S(st);
+	sqlite3_stmt *q = prep(s, S_CLIENT_INSERT, err);
+	if (!q)
+		return POP_ESTORE;
+	bind_client(q, c);
+	int rc = step_done(s, q, err);
+	if (rc == POP_ECONFLICT)
+		pop_fail(err, rc, "client-exists", "a client with the id '%s' exists", c->id);
+	return rc;
+}
+
+static int sq_client_update(struct store *st, const struct store_client *c, struct pop_err *err)
+{
+	struct sqlite_store *s = S(st);
+	sqlite3_stmt *q = prep(s, S_CLIENT_UPDATE, err);
+	if (!q)
+		return POP_ESTORE;
+	bind_client(q, c);
+	int rc = step_done(s, q, err);
+	if (rc == 0 && sqlite3_changes(s->db) != 1)
+		return pop_fail(err, POP_ENOTFOUND, "client-not-found", "no client '%s'", c->id);
+	return rc;
+}
+
+/* Runs a statement bound to one text key that returns at most one client. */
+static int client_one(struct sqlite_store *s, enum stmt_id id, const char *key,
+		      struct store_client *out, struct pop_err *err)
+{
+	sqlite3_stmt *q = prep(s, id, err);
+	if (!q)
+		return POP_ESTORE;
+	sqlite3_bind_text(q, 1, key, -1, SQLITE_TRANSIENT);
+	int rc = sqlite3_step(q);
+	if (rc == SQLITE_DONE)
+		return done(q, pop_fail(err, POP_ENOTFOUND, "client-not-found", "no client %s'%s'",
+					id == S_CLIENT_GET ? "" : "with the secret id ", key));
+	if (rc != SQLITE_ROW)
+		return done(q, fail_db(s, rc, err));
+	if (read_client(q, out) != 0)
+		return done(q, corrupt(err, "client"));
+	return done(q, 0);
+}
+
+static int sq_client_get(struct store *st, const char *id, struct store_client *out,
+			 struct pop_err *err)
+{
+	return client_one(S(st), S_CLIENT_GET, id, out, err);
+}
+
+static int sq_client_by_secret_id(struct store *st, const char *secret_id,
+				  struct store_client *out, struct pop_err *err)
+{
+	return client_one(S(st), S_CLIENT_BY_SECRET, secret_id, out, err);
+}
+
+static int sq_client_list(struct store *st, store_client_fn *fn, void *ctx, struct pop_err *err)
+{
+	struct sqlite_store *s = S(st);
+	sqlite3_stmt *q = prep(s, S_CLIENT_LIST, err);
+	if (!q)
+		return POP_ESTORE;
+	int rc;
+	struct store_client c;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (read_client(q, &c) != 0)
+			return done(q, corrupt(err, "client"));
+		int stop = fn(ctx, &c);
+		if (stop)
+			return done(q, stop);
+	}
+	return done(q, rc == SQLITE_DONE ? 0 : fail_db(s, rc, err));
+}
+
 /* ---- open, migrate, close ---- */
 
 static void sq_close(struct store *st)
@@ -2079,6 +2251,11 @@ static const struct store_ops sqlite_ops = {
 	.checkpoint_insert = sq_checkpoint_insert,
 	.checkpoint_last = sq_checkpoint_last,
 	.checkpoint_iter = sq_checkpoint_iter,
+	.client_insert = sq_client_insert,
+	.client_update = sq_client_update,
+	.client_get = sq_client_get,
+	.client_list = sq_client_list,
+	.client_by_secret_id = sq_client_by_secret_id,
 };
 
 /*

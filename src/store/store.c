@@ -345,3 +345,30 @@ int store_checkpoint_iter(struct store *st, int64_t from_seq, store_checkpoint_f
 {
 	return st->ops->checkpoint_iter(st, from_seq, fn, ctx, err);
 }
+
+int store_client_insert(struct store *st, const struct store_client *c, struct pop_err *err)
+{
+	return st->ops->client_insert(st, c, err);
+}
+
+int store_client_update(struct store *st, const struct store_client *c, struct pop_err *err)
+{
+	return st->ops->client_update(st, c, err);
+}
+
+int store_client_get(struct store *st, const char *id, struct store_client *out,
+		     struct pop_err *err)
+{
+	return st->ops->client_get(st, id, out, err);
+}
+
+int store_client_list(struct store *st, store_client_fn *fn, void *ctx, struct pop_err *err)
+{
+	return st->ops->client_list(st, fn, ctx, err);
+}
+
+int store_client_by_secret_id(struct store *st, const char *secret_id, struct store_client *out,
+			      struct pop_err *err)
+{
+	return st->ops->client_by_secret_id(st, secret_id, out, err);
+}

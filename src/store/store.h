@@ -154,6 +154,33 @@ struct store_audit_checkpoint {
 typedef int store_audit_fn(void *ctx, const struct store_audit_entry *e);
 typedef int store_checkpoint_fn(void *ctx, const struct store_audit_checkpoint *c);
 
+/*
+ * An API client as stored (src/access/ gives the text columns their meaning and validates them):
+ * the lists are JSON text, so the backend needs no knowledge of roles or the field catalogue.
+ */
+#define STORE_CLIENT_SECRET_ID 17 /* 16 hex digits + NUL */
+#define STORE_CLIENT_HASH      32
+
+struct store_client {
+	char id[33];
+	char name[129];
+	char kind[16];
+	char roles[96];      /* JSON array of role names */
+	char grants[1024];   /* JSON array of field and grant names */
+	char purposes[768];  /* JSON array of purpose codes */
+	char provinces[256]; /* JSON: "all", or an array of two-digit 2025 unit codes */
+	int64_t rate, burst;
+	bool disabled;
+	int64_t created_ms, updated_ms;
+	char secret_id[STORE_CLIENT_SECRET_ID];
+	uint8_t secret_hash[STORE_CLIENT_HASH];
+	char prev_secret_id[STORE_CLIENT_SECRET_ID]; /* "" when there is none */
+	uint8_t prev_secret_hash[STORE_CLIENT_HASH];
+	int64_t prev_expires_ms;
+};
+
+typedef int store_client_fn(void *ctx, const struct store_client *c);
+
 struct store_ops {
 	int version; /* STORE_OPS_VERSION */
 	unsigned caps;
@@ -253,6 +280,14 @@ struct store_ops {
 			       struct pop_err *err);
 	int (*checkpoint_iter)(struct store *st, int64_t from_seq, store_checkpoint_fn *fn,
 			       void *ctx, struct pop_err *err);
+	/* API clients (src/access/). */
+	int (*client_insert)(struct store *st, const struct store_client *c, struct pop_err *err);
+	int (*client_update)(struct store *st, const struct store_client *c, struct pop_err *err);
+	int (*client_get)(struct store *st, const char *id, struct store_client *out,
+			  struct pop_err *err);
+	int (*client_list)(struct store *st, store_client_fn *fn, void *ctx, struct pop_err *err);
+	int (*client_by_secret_id)(struct store *st, const char *secret_id,
+				   struct store_client *out, struct pop_err *err);
 };
 
 /* Every backend's connection starts with this. */
@@ -455,5 +490,22 @@ int store_checkpoint_last(struct store *st, struct store_audit_checkpoint *out,
 			  struct pop_err *err) POP_MUST_USE;
 int store_checkpoint_iter(struct store *st, int64_t from_seq, store_checkpoint_fn *fn, void *ctx,
 			  struct pop_err *err) POP_MUST_USE;
+
+/*
+ * API clients. client_insert: POP_ECONFLICT when the id or a secret id is taken. client_update
+ * replaces the record with the same id: POP_ENOTFOUND when there is none. client_get and
+ * client_by_secret_id (matching the current or the previous secret): POP_ENOTFOUND (rule
+ * client-not-found) when none. client_list: every client in id order.
+ */
+int store_client_insert(struct store *st, const struct store_client *c,
+			struct pop_err *err) POP_MUST_USE;
+int store_client_update(struct store *st, const struct store_client *c,
+			struct pop_err *err) POP_MUST_USE;
+int store_client_get(struct store *st, const char *id, struct store_client *out,
+		     struct pop_err *err) POP_MUST_USE;
+int store_client_list(struct store *st, store_client_fn *fn, void *ctx,
+		      struct pop_err *err) POP_MUST_USE;
+int store_client_by_secret_id(struct store *st, const char *secret_id, struct store_client *out,
+			      struct pop_err *err) POP_MUST_USE;
 
 #endif
