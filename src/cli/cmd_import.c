@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli/cli_audit.h"
 #include "import/import.h"
 
 #define MAX_FILES 64
@@ -25,6 +26,7 @@ struct iopts {
         const char *rejects;
         const char *format;
         const char *out;
+        const char *purpose;
         int compact;
         const char *files[MAX_FILES];
         int n_files;
@@ -47,7 +49,8 @@ static int fail(const struct pop_err *e, int code)
 
 static int parse(int argc, char **argv, struct iopts *o)
 {
-        static const char *const names[] = {"db", "actor", "mode", "rejects", "format", "out"};
+        static const char *const names[] = {"db",     "actor", "mode",   "rejects",
+                                            "format", "out",   "purpose"};
         for (int i = 0; i < argc; i++) {
                 const char *a = argv[i];
                 if (strncmp(a, "--", 2) != 0 || a[2] == '\0') {
@@ -60,10 +63,10 @@ static int parse(int argc, char **argv, struct iopts *o)
                         o->compact = 1;
                         continue;
                 }
-                const char **slot[] = {&o->db,      &o->actor,  &o->mode,
-                                       &o->rejects, &o->format, &o->out};
+                const char **slot[] = {&o->db,     &o->actor, &o->mode,   &o->rejects,
+                                       &o->format, &o->out,   &o->purpose};
                 int k = -1;
-                for (int j = 0; j < 6 && k < 0; j++)
+                for (int j = 0; j < 7 && k < 0; j++)
                         if (!strcmp(a + 2, names[j]))
                                 k = j;
                 if (k < 0)
@@ -97,6 +100,32 @@ static int parse_format(const char *s, enum imp_format *out)
         else
                 return usage("--format is csv or jsonl, not '%s'", s);
         return 0;
+}
+
+/*
+ * One audit entry for the whole run (docs/AUDIT.md): action "import" or "export", no single
+ * subject, the fields of docs/FORMATS.md. The journal names each imported person; an export is
+ * recorded before any data is written.
+ */
+static int audit(const struct iopts *o, const char *actor, const char *action, int prc,
+                 const struct pop_err *perr)
+{
+        json_t *fields = json_object();
+        char name[32];
+        for (const char *s = imp_csv_header; *s;) {
+                size_t n = strcspn(s, ",");
+                snprintf(name, sizeof name, "%.*s", (int)n, s);
+                json_object_set_new(fields, name, json_true());
+                s += n + (s[n] == ',');
+        }
+        struct pop_err ae = {0};
+        int rc = cli__audit_read_once(o->db, actor, o->purpose, action, 0, fields, prc, perr, &ae);
+        json_decref(fields);
+        if (!rc)
+                return 0;
+        fprintf(stderr, "popid: the %s could not be audited\n", action);
+        fail(&ae, rc);
+        return rc == POP_EINVAL ? CLI_EUSAGE : CLI_EFAIL;
 }
 
 /* ---- progress ---- */
@@ -206,6 +235,8 @@ int cli_import(int argc, char **argv)
         struct pop_err e = {0};
         int prc = imp_run(r, &ctx, o.files, o.n_files, &io, &st, &e);
         reg_close(r);
+        if (prc != POP_EINVAL && (rc = audit(&o, ctx.actor, "import", prc, &e)))
+                return rc;
         if (pr.shown)
                 fputs("\r\033[K", stderr);
         double el = now_s() - pr.start;
@@ -244,8 +275,12 @@ int cli_export(int argc, char **argv)
         FILE *out = stdout;
         if (o.out && strcmp(o.out, "-") && !(out = fopen(o.out, "w")))
                 return usage("cannot create %s", o.out);
-        struct reg *r;
-        if ((rc = open_registry(&o, &r))) {
+        struct reg *r = NULL;
+        char ab[160];
+        struct reg_ctx ctx;
+        make_actor(&o, ab, sizeof ab, &ctx);
+        if ((rc = open_registry(&o, &r)) || (rc = audit(&o, ctx.actor, "export", 0, NULL))) {
+                reg_close(r);
                 if (out != stdout)
                         fclose(out);
                 return rc;

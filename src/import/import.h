@@ -63,6 +63,9 @@ int imp_run(struct reg *r, const struct reg_ctx *ctx, const char *const *files, 
 int imp_export(struct reg *r, FILE *out, enum imp_format fmt, int64_t *n,
                struct pop_err *err) POP_MUST_USE;
 
+/* The CSV header line without its end of line: the fields of docs/FORMATS.md, in order. */
+extern const char imp_csv_header[];
+
 /* The format named by a file's extension (.jsonl, .json, .csv), or 0. */
 enum imp_format imp_format_of(const char *path);
 

@@ -51,8 +51,6 @@ enum imp_col {
         N_COLS
 };
 
-/* The CSV header line, without its end of line. */
-extern const char imp_csv_header[];
 /* The name of a column in the report: its CSV name, or its JSONL key ("address.province"). */
 const char *imp_col_name(enum imp_format fmt, enum imp_col c);
 
@@ -104,9 +102,9 @@ struct imp_reader;
 
 int imp_reader_open(const char *path, struct imp_reader **out, struct pop_err *err);
 /*
- * The next line: 1 with the line and its length (valid until the next call; no end of line) and *lineno, 0 at
- * the end of the file, POP_ETOOBIG for an over-long line (*lineno and *len set, *line NULL),
- * POP_EIO on a read error.
+ * The next line: 1 with the line and its length (valid until the next call; no end of line) and
+ * *lineno, 0 at the end of the file, POP_ETOOBIG for an over-long line (*lineno and *len set, *line
+ * NULL), POP_EIO on a read error.
  */
 int imp_reader_next(struct imp_reader *r, const char **line, size_t *len, long *lineno,
                     struct pop_err *err);
