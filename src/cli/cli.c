@@ -4,6 +4,7 @@
  * the rule, with an exit code from cli.h. See docs/CLI.md for the tour.
  */
 #include "cli/cli.h"
+#include "cli/cmd_client.h"
 #include "cli/cli_int.h"
 #include "cli/cli_audit.h"
 
@@ -784,6 +785,12 @@ static int cmd_demo(struct opts *o)
 	return rc;
 }
 
+/* `popid client ...` (cmd_client.c): its --options arrive in o->fields. */
+static int cmd_client(struct opts *o)
+{
+	return cli_client(db_of(o), o->compact, o->argc, o->argv, o->fields);
+}
+
 static void help(FILE *f)
 {
 	fprintf(f,
@@ -807,6 +814,8 @@ static void help(FILE *f)
 		"  event apply FILE|-                     apply JSON events, one per line\n"
 		"  region list                            provincial units and the 2025 merger\n"
 		"  check                                  integrity check of the store\n"
+		"  client add|list|show|rotate|disable|enable|grant|revoke|set|fields|auth\n"
+		"                                         API clients and their access policy\n"
 		"  import FILE... --mode all-or-nothing|valid-only [--rejects F] [--format csv|jsonl]\n"
 		"                                         load people from bulk files (docs/FORMATS.md)\n"
 		"  export [--format jsonl|csv] [--out F]  every person in ID order, same formats\n"
@@ -848,7 +857,7 @@ int cli_main(int argc, char **argv)
 		{"init", cmd_init},     {"pid", cmd_pid},           {"name", cmd_name},
 		{"person", cmd_person}, {"household", cmd_household}, {"residence", cmd_residence},
 		{"key", cmd_key},       {"event", cmd_event},       {"region", cmd_region},
-		{"check", cmd_check},   {"demo", cmd_demo},
+		{"check", cmd_check},   {"demo", cmd_demo},       {"client", cmd_client},
 	};
 	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
 		if (strcmp(argv[1], cmds[i].name))
@@ -856,7 +865,7 @@ int cli_main(int argc, char **argv)
 		struct opts o = {0};
 		int rc = parse_opts(argv[1], argc - 2, argv + 2, &o);
 		if (rc == 0) {
-			if (o.fields && strcmp(argv[1], "event"))
+			if (o.fields && strcmp(argv[1], "event") && strcmp(argv[1], "client"))
 				rc = usage_error("unknown option for %s", argv[1]);
 			else
 				rc = cmds[i].fn(&o);
