@@ -5,6 +5,7 @@
  */
 #include "cli/cli.h"
 #include "cli/cmd_client.h"
+#include "cli/cmd_gen.h"
 #include "cli/cli_int.h"
 #include "cli/cli_audit.h"
 
@@ -825,6 +826,8 @@ static void help(FILE *f)
 		"  audit key                              the audit log's public key (base64url)\n"
 		"  audit log PID [--before SEQ] [--limit N]  who accessed a person's data, and why\n"
 		"  demo [--people N] [--seed S]           fill the registry with synthetic people\n"
+		"  gen --people N --seed S [--format jsonl|csv] [--out F] [--today YYYY-MM-DD]\n"
+		"                                         write a synthetic population (no registry)\n"
 		"  serve [--listen HOST:PORT] [--threads N] [--max-body BYTES] [--timeout S] [--log]\n"
 		"                                         the HTTP API (docs/API.md)\n\n"
 		"The database comes from --db or POPID_DB; the actor recorded in the journal from\n"
@@ -850,6 +853,8 @@ int cli_main(int argc, char **argv)
 		return cli__audit_cmd(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "serve")) /* parses its own options (src/cli/cmd_serve.c) */
 		return cli__serve(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "gen")) /* parses its own options (src/cli/cmd_gen.c) */
+		return cmd_gen(argc - 2, argv + 2);
 	static const struct {
 		const char *name;
 		int (*fn)(struct opts *o);
