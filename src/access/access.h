@@ -273,7 +273,7 @@ int access_client_by_secret_id(struct store *st, const char *secret_id, struct a
 
 /* What a call needs; the HTTP handler fills it per endpoint. */
 struct access_need {
-        unsigned role;       /* the role the call needs: one ACCESS_ROLE_* bit */
+        unsigned role;       /* the role the call needs: one ACCESS_ROLE_* bit (0: any) */
         uint64_t grants;     /* grants it needs: a call grant (search, changes...), or fields it
                                 cannot filter out (a verification compares them; a signed document
                                 carries them) */
