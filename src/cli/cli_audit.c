@@ -343,8 +343,11 @@ static int verify_report(int rc, const struct audit_verify_result *res, const st
         if (rc && rc != POP_EVERIFY && rc != POP_EINVAL)
                 return fail(e, rc);
         json_t *j = audit_verify_json(res, rc == 0);
-        if (rc == POP_EINVAL)
+        if (rc) {
+                /* A malformed export, or one made with another key: the error says why. */
                 json_object_set_new(j, "reason", json_string(e->msg));
+                json_object_set_new(j, "rule", json_string(e->rule));
+        }
         int prc = print(j, compact);
         if (rc)
                 return fail(e, rc);

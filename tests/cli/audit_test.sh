@@ -116,6 +116,18 @@ expect 2 audit verify --file "$dir/export.jsonl"
 printf '{"type":"header"}\n' >"$dir/junk.jsonl"
 expect 2 audit verify --file "$dir/junk.jsonl" --public-key "$pk"
 
+# -- an independent verifier (Python, docs/AUDIT.md) agrees, when its library is there
+src=${POPID_SOURCE_DIR:-$(dirname "$0")/../..}
+if python3 -c 'import cryptography' 2>/dev/null; then
+  python3 "$src/scripts/audit-verify.py" "$dir/export.jsonl" "$pk" >/dev/null
+  check "the Python verifier accepts the export" test $? -eq 0
+  python3 "$src/scripts/audit-verify.py" "$dir/forged.jsonl" "$pk" >"$dir/py.out"
+  check "the Python verifier refuses the forgery" test $? -eq 5
+  check "... at the same seq" grep -q "^bad seq $forged_seq:" "$dir/py.out"
+else
+  echo "audit_test: python3 cryptography missing, independent verifier skipped" >&2
+fi
+
 # -- tampering with the database is detected, at the right seq
 cp "$POPID_DB" "$dir/pristine.db"
 q "UPDATE audit_entry SET purpose = 'nothing to see' WHERE seq = 3"
