@@ -291,7 +291,7 @@ int reg_search_parse(const struct reg_search_args *a, const uint8_t key[REG_SEAR
             [PERSON_MISSING] = "missing",
             [PERSON_MISSING + 1] = "any",
         };
-        int rc, v;
+        int rc, v = 0;
         memset(s, 0, sizeof *s);
         s->q.match = STORE_MATCH_FOLDED;
         s->q.status = PERSON_LIVING;

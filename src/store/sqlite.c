@@ -91,6 +91,13 @@ static const char *const migrations[] = {
 	"CREATE UNIQUE INDEX client_secret ON client(secret_id);"
 	"CREATE UNIQUE INDEX client_prev_secret ON client(prev_secret_id)"
 	" WHERE prev_secret_id IS NOT NULL;",
+	/* 4: name search (src/registry/search.c, docs/SEARCH.md): 1's two name indexes, extended
+	 * with pid (the search's order is (key, dob, pid)), sex and status, so a search checks
+	 * those filters in the index without reading the row. Replaces them (prefixes of these). */
+	"DROP INDEX person_name_key;"
+	"DROP INDEX person_name_fold;"
+	"CREATE INDEX person_search_key ON person(name_key, dob, pid, sex, status);"
+	"CREATE INDEX person_search_fold ON person(name_fold, dob, pid, sex, status);",
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 #define CLIENT_COLS                                                                        \
@@ -105,10 +112,15 @@ static const char *const migrations[] = {
 	"id, pid, kind, household, relation, province, commune, address, valid_from, valid_to, " \
 	"ended, end_reason"
 #define CARD_COLS "id, pid, issued, expires, status, status_date, reason"
-/* A search result; the province of the open permanent residence comes by residence_open. */
+/*
+ * A search row, from the search indexes, and the province of the open permanent residence
+ * (residence_open) only when sex (?5, 0: any) and status (?6, -1: any) are as wanted: a
+ * correlated subquery keeps its cursors open over the scan, which a statement per row would not.
+ */
 #define SEARCH_COLS                                                                           \
-	"pid, full_name, dob, sex, status, (SELECT province FROM residence r"                   \
-	" WHERE r.pid = person.pid AND r.kind = 'P' AND r.ended IS NULL)"
+	"pid, dob, sex, status, CASE WHEN (?5 = 0 OR sex = ?5) AND (?6 < 0 OR status = ?6)"     \
+	" THEN (SELECT province FROM residence r WHERE r.pid = person.pid AND r.kind = 'P'"     \
+	" AND r.ended IS NULL) END"
 
 #define AUDIT_COLS                                                                    \
 	"seq, time_ms, actor, subject, action, fields, purpose, outcome, rule, request_id, " \
@@ -153,6 +165,7 @@ enum stmt_id {
 	S_SEARCH_RANGE,
 	S_SEARCH_FIRST_KEY,
 	S_SEARCH_NEXT_KEY,
+	S_SEARCH_NAME,
 	S_PERSON_EACH,
 	S_EVENT_SUBJECT_ADD,
 	S_EVENT_AMEND,
@@ -265,6 +278,7 @@ static const char *const stmt_sql[N_STMT] = {
 			       " AND name_key < ?2 ORDER BY name_key LIMIT 1",
 	[S_SEARCH_NEXT_KEY] = "SELECT name_key FROM person WHERE name_key > ?1"
 			      " AND name_key < ?2 ORDER BY name_key LIMIT 1",
+	[S_SEARCH_NAME] = "SELECT full_name FROM person WHERE pid = ?1",
 	[S_PERSON_EACH] = "SELECT " PERSON_COLS " FROM person ORDER BY dob, pid",
 	[S_EVENT_SUBJECT_ADD] = "INSERT OR IGNORE INTO event_subject(pid, seq) VALUES (?1, ?2)",
 	[S_EVENT_AMEND] = "UPDATE event SET payload = ?2 WHERE seq = ?1",
@@ -1538,15 +1552,16 @@ static int sq_import_purge(struct store *st, int64_t seq, int64_t *n, struct pop
 /* ---- name search ---- */
 
 /*
- * A search walks person_name_fold (exact) or person_name_key (folded, prefix) in the order
- * (key, dob, pid), which is the index order (every index entry ends with the rowid, the pid), so
- * nothing is sorted and a page seeks straight to where the last one stopped. Dates of birth are
- * stored as "YYYY[-MM[-DD]]", whose byte order is that of struct pdate with unknown parts first,
- * so the dates a query accepts are at most three ranges of one key: for 1990-05-12 the rows
- * dated exactly "1990", exactly "1990-05" and "1990-05-12". A prefix with a date filter visits
- * the keys under the prefix one by one and seeks those ranges in each (a skip-scan), instead of
- * reading every row under the prefix. Sex, status and province have no index: they are checked
- * here, row by row, and every row and key visited counts against the budget max_scan.
+ * A search walks person_search_fold (exact) or person_search_key (folded, prefix), whose order
+ * is the search's, (key, dob, pid), so nothing is sorted and a page seeks straight to where the
+ * last one stopped. Dates of birth are stored as "YYYY[-MM[-DD]]", whose byte order is that of
+ * struct pdate with unknown parts first, so the dates a query accepts are at most three ranges
+ * of one key: for 1990-05-12 the rows dated exactly "1990", exactly "1990-05" and "1990-05-12".
+ * A prefix with a date filter visits the keys under the prefix one by one and seeks those ranges
+ * in each (a skip-scan), instead of reading every row under the prefix. Sex and status are
+ * in those indexes, so they are checked here without reading the row; the province
+ * (residence_open) and the name are read only for the rows that pass them. Every row and key
+ * looked at counts against the budget max_scan.
  */
 
 #define SEARCH_DOB_RANGES 3
@@ -1636,8 +1651,33 @@ static bool search_wanted(const struct store_search *q, const struct store_searc
 	return true;
 }
 
-/* Steps q (columns: pid, full_name, dob, sex, status, province, key) until done, the page is
- * full or the budget is spent. */
+/* Binds the filters SEARCH_COLS uses. */
+static void search_bind_filters(struct search *x, sqlite3_stmt *q)
+{
+	sqlite3_bind_int(q, 5, (int)x->q->sex);
+	sqlite3_bind_int(q, 6, x->q->status);
+}
+
+/* Hands a hit to fn with its name, read from the row only now. */
+static int search_emit(struct search *x, struct store_search_hit *h)
+{
+	sqlite3_stmt *q = prep(x->s, S_SEARCH_NAME, x->err);
+	if (!q)
+		return POP_ESTORE;
+	sqlite3_bind_int64(q, 1, h->pid);
+	int rc = sqlite3_step(q);
+	if (rc != SQLITE_ROW)
+		return done(q, rc == SQLITE_DONE ? corrupt(x->err, "person") : fail_db(x->s, rc, x->err));
+	h->full_name = (const char *)sqlite3_column_text(q, 0);
+	if (!h->full_name)
+		return done(q, corrupt(x->err, "person"));
+	return done(q, x->fn(x->ctx, h));
+}
+
+/*
+ * Steps q (columns: pid, dob, sex, status, province, key; the person table is not read) until
+ * done, the page is full or the budget is spent.
+ */
 static int search_rows(struct search *x, sqlite3_stmt *q)
 {
 	int rc;
@@ -1646,12 +1686,12 @@ static int search_rows(struct search *x, sqlite3_stmt *q)
 			return done(q, 0);
 		struct store_search_hit h;
 		h.pid = sqlite3_column_int64(q, 0);
-		h.full_name = (const char *)sqlite3_column_text(q, 1);
-		if (!h.full_name || col_date(q, 2, &h.dob) != 0)
+		h.full_name = NULL;
+		if (col_date(q, 1, &h.dob) != 0)
 			return done(q, corrupt(x->err, "person"));
-		h.sex = (enum sex)sqlite3_column_int(q, 3);
-		h.status = (enum person_status)sqlite3_column_int(q, 4);
-		h.province = sqlite3_column_int(q, 5);
+		h.sex = (enum sex)sqlite3_column_int(q, 2);
+		h.status = (enum person_status)sqlite3_column_int(q, 3);
+		h.province = sqlite3_column_int(q, 4);
 		if (search_wanted(x->q, &h)) {
 			if (x->hits == x->q->limit) {
 				/* One more than the page: the next page starts after the last hit. */
@@ -1659,11 +1699,11 @@ static int search_rows(struct search *x, sqlite3_stmt *q)
 				return done(q, 0);
 			}
 			x->hits++;
-			int stop = x->fn(x->ctx, &h);
+			int stop = search_emit(x, &h);
 			if (stop)
 				return done(q, stop);
 		}
-		col_str(q, 6, x->pos.key, sizeof x->pos.key);
+		col_str(q, 5, x->pos.key, sizeof x->pos.key);
 		x->pos.dob = h.dob;
 		x->pos.pid = h.pid;
 		x->pos.key_end = false;
@@ -1696,6 +1736,7 @@ static int search_key(struct search *x, enum stmt_id id, const char *key)
 		sqlite3_bind_text(q, 2, mid ? from : r->lo, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_int64(q, 3, mid ? from_pid : 0);
 		sqlite3_bind_text(q, 4, r->hi, -1, SQLITE_STATIC);
+		search_bind_filters(x, q);
 		int rc = search_rows(x, q);
 		if (rc)
 			return rc;
@@ -1723,6 +1764,7 @@ static int search_range(struct search *x, const char *hi)
 	sqlite3_bind_text(q, 2, dob, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(q, 3, x->have_pos && !x->pos.key_end ? x->pos.pid : 0);
 	sqlite3_bind_text(q, 4, hi, -1, SQLITE_STATIC);
+	search_bind_filters(x, q);
 	return search_rows(x, q);
 }
 

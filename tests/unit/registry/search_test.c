@@ -329,6 +329,13 @@ static void test_sex_status_province(void **state)
         assert_string_equal(found(f, ARGS(.name = n, .province = "01", .status = "any")),
                             "Phạm Minh Châu 1981-01-01");
         assert_string_equal(found(f, ARGS(.name = n, .province = "79")), "");
+        /* Filters combine. */
+        assert_string_equal(found(f, ARGS(.name = n, .province = "01", .sex = "female")),
+                            "Phạm Minh Châu 1981-01-01");
+        assert_string_equal(found(f, ARGS(.name = n, .province = "01", .sex = "male")), "");
+        assert_string_equal(found(f, ARGS(.name = n, .province = "08", .sex = "male", .dob = "1980",
+                                          .status = "living")),
+                            "Phạm Minh Châu 1980-01-01");
 
         json_t *out = search(f, ARGS(.name = n, .province = "08"));
         json_t *h = json_array_get(json_object_get(out, "results"), 0);
