@@ -70,8 +70,10 @@ struct file_stat {
 };
 
 /* The household of the last line: members of a household usually come together. */
+#define HH_KEY_MAX (IMP_KEY_MAX + 12)
+
 struct hh_cache {
-        char key[IMP_KEY_MAX + 1]; /* "" when empty */
+        char key[HH_KEY_MAX]; /* "" when empty */
         struct household h;
         int heads;
 };
@@ -81,11 +83,22 @@ struct hh_cache {
 struct spouse_hold {
         int64_t pid, spouse, src;
         enum sex sex;
+        int dead;
+};
+
+/* The last people loaded: a child's parents are usually a few lines up. */
+#define N_RECENT 16
+struct recent {
+        int64_t pid;
+        struct pdate dob;
+        enum sex sex;
 };
 
 struct imp {
         double t_wait,
             t_load; /* seconds waiting for the reader, and writing (POPID_IMPORT_TRACE) */
+        struct recent recent[N_RECENT];
+        unsigned n_recent;
         struct hh_cache hc;
         struct spouse_hold held; /* pid 0: none */
         struct reg *r;
@@ -252,6 +265,20 @@ static void *reader_main(void *arg)
         return NULL;
 }
 
+/* A household key is local to its file (FORMATS.md): the store knows it as "FILE:KEY". */
+static const char *hh_key(int file, const char *key, char out[HH_KEY_MAX])
+{
+        snprintf(out, HH_KEY_MAX, "%d:%s", file, key);
+        return out;
+}
+
+/* The key as the file wrote it. */
+static const char *hh_key_shown(const char *key)
+{
+        const char *colon = key ? strchr(key, ':') : NULL;
+        return colon ? colon + 1 : "";
+}
+
 /* ---- refusals ---- */
 
 static json_t *jstr(const char *s)
@@ -288,6 +315,7 @@ static int report(struct imp *m, int file, long line, const char *pid, const cha
 static int refuse(struct imp *m, int file, long line, const struct imp_rec *rec, bool loaded,
                   const char *field, const char *rule, const char *reason)
 {
+        char key[HH_KEY_MAX];
         int rc = report(m, file, line, rec->pid_text, field, rule, reason);
         if (rc)
                 return rc;
@@ -301,7 +329,8 @@ static int refuse(struct imp *m, int file, long line, const struct imp_rec *rec,
                         return *m->err = e, rc;
         }
         if (!loaded && rec->household[0] && !strcmp(rec->relation, "head") &&
-            (rc = store_import_household_refused_head(m->st, rec->household, &e)))
+            (rc =
+                 store_import_household_refused_head(m->st, hh_key(file, rec->household, key), &e)))
                 return *m->err = e, rc;
         return 0;
 }
@@ -344,7 +373,7 @@ static int flush_spouse(struct imp *m)
         m->held.pid = 0;
         int outcome;
         struct pop_err e = {0};
-        int rc = store_import_spouse(m->st, hd.pid, hd.sex, hd.spouse, &outcome, &e);
+        int rc = store_import_spouse(m->st, hd.pid, hd.sex, hd.dead, hd.spouse, &outcome, &e);
         if (rc)
                 return *m->err = e, rc;
         if (outcome != STORE_SPOUSE_SAME_SEX)
@@ -369,7 +398,16 @@ static int check_parent(struct imp *m, int file, long line, const struct imp_rec
         char b[PID_LEN + 1];
         pid_from_int(pid, b);
         const char *role = col == C_FATHER ? "father" : "mother";
-        int rc = store_person_get(m->st, pid, &par, &e);
+        int rc = POP_EAGAIN;
+        for (unsigned i = 0; i < N_RECENT && rc == POP_EAGAIN; i++) {
+                if (m->recent[i].pid == pid) {
+                        par.sex = m->recent[i].sex;
+                        par.dob = m->recent[i].dob;
+                        rc = 0;
+                }
+        }
+        if (rc == POP_EAGAIN)
+                rc = store_person_get(m->st, pid, &par, &e);
         if (rc == POP_ENOTFOUND) {
                 if ((rc = store_import_is_rejected(m->st, pid, &e)) < 0)
                         return *m->err = e, rc;
@@ -412,13 +450,15 @@ static int load(struct imp *m, int file, long line, struct imp_rec *rec)
         struct household h = {0};
         int heads = 0;
         bool hh_known = false;
+        char key[HH_KEY_MAX];
+        hh_key(file, rec->household, key);
         if (rec->household[0]) {
-                if (!strcmp(m->hc.key, rec->household)) {
+                if (!strcmp(m->hc.key, key)) {
                         h = m->hc.h;
                         heads = m->hc.heads;
                         rc = 0;
                 } else {
-                        rc = store_import_household_find(st, rec->household, &h, &heads, &e);
+                        rc = store_import_household_find(st, key, &h, &heads, &e);
                 }
                 if (rc == 0) {
                         hh_known = true;
@@ -437,14 +477,14 @@ static int load(struct imp *m, int file, long line, struct imp_rec *rec)
         p->version = m->seq;
         rc = store_person_insert(st, p, &e);
         if (rc == POP_ECONFLICT) {
-                int64_t first = 0;
-                if ((rc = store_import_seen(st, p->pid, &first, &e)) < 0)
+                /* Ours when its version is this import's journal event. */
+                struct person had;
+                if ((rc = store_person_get(st, p->pid, &had, &e)))
                         return *m->err = e, rc;
-                if (rc == 1)
-                        return refusef(m, file, line, rec, false, fname(m, file, C_PID),
-                                       "person-duplicate", "%s is on an earlier line (%s:%lld)",
-                                       rec->pid_text, m->files[first >> 32],
-                                       (long long)(first & 0xffffffff));
+                if (had.version == m->seq)
+                        return refuse(m, file, line, rec, false, fname(m, file, C_PID),
+                                      "person-duplicate",
+                                      "the ID is on an earlier line of this import");
                 return refuse(m, file, line, rec, false, fname(m, file, C_PID), "person-exists",
                               "the ID is already in the registry");
         }
@@ -458,7 +498,7 @@ static int load(struct imp *m, int file, long line, struct imp_rec *rec)
                         memcpy(h.commune, rec->commune, sizeof h.commune);
                         snprintf(h.address, sizeof h.address, "%s", rec->address);
                         h.created = rec->since;
-                        if ((rc = store_import_household_add(st, rec->household, &h, &e)))
+                        if ((rc = store_import_household_add(st, key, &h, &e)))
                                 return *m->err = e, rc;
                         m->stats->households++;
                 }
@@ -475,14 +515,14 @@ static int load(struct imp *m, int file, long line, struct imp_rec *rec)
                         return *m->err = e, rc;
                 /* Only a living member heads a household (LR art. 10); deceased lines have none. */
                 if (!strcmp(rec->relation, "head") && p->status != PERSON_DECEASED) {
-                        if ((rc = store_import_household_head(st, rec->household, h.id, p->pid,
-                                                              rec->since, &heads, &e)))
+                        if ((rc = store_import_household_head(st, key, h.id, p->pid, rec->since,
+                                                              heads, &e)))
                                 return *m->err = e, rc;
                         if (heads == 0)
                                 h.head = p->pid;
                         heads++;
                 }
-                snprintf(m->hc.key, sizeof m->hc.key, "%s", rec->household);
+                snprintf(m->hc.key, sizeof m->hc.key, "%s", key);
                 m->hc.h = h;
                 m->hc.heads = heads;
         }
@@ -508,10 +548,9 @@ static int load(struct imp *m, int file, long line, struct imp_rec *rec)
                 if ((rc = store_card_insert(st, &c, &e)))
                         return *m->err = e, rc;
         }
-        if ((rc = store_event_subject_add(st, p->pid, m->seq, &e)))
-                return *m->err = e, rc;
         m->stats->loaded++;
         m->fs[file].loaded++;
+        m->recent[m->n_recent++ % N_RECENT] = (struct recent){p->pid, p->dob, p->sex};
         if (!p->spouse)
                 return 0;
         struct spouse_hold *hd = &m->held;
@@ -521,7 +560,11 @@ static int load(struct imp *m, int file, long line, struct imp_rec *rec)
         }
         if ((rc = flush_spouse(m)))
                 return rc;
-        *hd = (struct spouse_hold){.pid = p->pid, .spouse = p->spouse, .src = src, .sex = p->sex};
+        *hd = (struct spouse_hold){.pid = p->pid,
+                                   .spouse = p->spouse,
+                                   .src = src,
+                                   .sex = p->sex,
+                                   .dead = p->status == PERSON_DECEASED};
         return 0;
 }
 
@@ -543,6 +586,17 @@ static int on_deferred(void *ctx, const struct store_import_row *row)
                 return *m->err = e, rc;
         if (rc == 1)
                 return 0;
+        /* LMF art. 65: a marriage ends when a spouse dies, and the survivor's record names no
+         * spouse any more (as a death event leaves it): a deceased person's spouse need not name
+         * them back, only exist. */
+        bool exists = false;
+        if (d->q == STORE_IMPORT_SPOUSES && !row->n) {
+                if ((rc = store_person_exists(m->st, row->other, &e)) < 0)
+                        return *m->err = e, rc;
+                exists = rc == 1;
+                if (exists && row->m)
+                        return 0;
+        }
         struct imp_rec rec;
         memset(&rec, 0, sizeof rec);
         pid_from_int(row->pid, rec.pid_text);
@@ -555,29 +609,27 @@ static int on_deferred(void *ctx, const struct store_import_row *row)
         d->n++;
         if (d->q == STORE_IMPORT_HOUSEHOLDS) {
                 if (row->n == 0 && row->m > 0)
-                        return refusef(m, file, line, &rec, true, fname(m, file, C_HOUSEHOLD),
-                                       "ref-rejected",
-                                       "the line heading household '%s' was refused", row->key);
+                        return refusef(
+                            m, file, line, &rec, true, fname(m, file, C_HOUSEHOLD), "ref-rejected",
+                            "the line heading household '%s' was refused", hh_key_shown(row->key));
                 if (row->n == 0)
                         return refusef(
                             m, file, line, &rec, true, fname(m, file, C_HOUSEHOLD),
                             "household-head-count",
                             "household '%s' has no living head (exactly one is required, "
                             "LR art. 10)",
-                            row->key);
+                            hh_key_shown(row->key));
                 return refusef(m, file, line, &rec, true, fname(m, file, C_HOUSEHOLD),
                                "household-head-count",
                                "household '%s' has %d living heads (exactly one is required, LR "
                                "art. 10)",
-                               row->key, row->n);
+                               hh_key_shown(row->key), row->n);
         }
         if (d->q == STORE_IMPORT_SPOUSES) {
                 if (row->n)
                         return refusef(m, file, line, &rec, true, fname(m, file, C_SPOUSE),
                                        "ref-rejected", "the spouse %s was refused", other);
-                if ((rc = store_person_exists(m->st, row->other, &e)) < 0)
-                        return *m->err = e, rc;
-                if (rc == 0)
+                if (!exists)
                         return refusef(
                             m, file, line, &rec, true, fname(m, file, C_SPOUSE), "spouse-unknown",
                             "the spouse %s is neither in the file nor in the registry", other);
@@ -789,7 +841,7 @@ int imp_run(struct reg *r, const struct reg_ctx *ctx, const char *const *files, 
                         "import: lines %.3fs (waiting for the reader %.3fs, writing %.3fs)\n",
                         now_s() - t_start, m.t_wait, m.t_load);
         double t = now_s();
-        if ((rc = store_import_rebuild(m.st, err)))
+        if ((rc = store_import_rebuild(m.st, m.seq, err)))
                 goto rollback;
         trace("index rebuild", t);
         t = now_s();

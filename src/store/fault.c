@@ -148,16 +148,13 @@ FWD_WRITE(series_set, (struct store * st, int64_t series, uint32_t next, struct 
 
 FWD(person_each, (struct store * st, store_person_fn *fn, void *ctx, struct pop_err *err),
     (F(st)->inner, fn, ctx, err))
-FWD_WRITE(event_subject_add, (struct store * st, int64_t pid, int64_t seq, struct pop_err *err),
-	  (F(st)->inner, pid, seq, err))
 FWD_WRITE(event_amend,
 	  (struct store * st, int64_t seq, const char *payload, size_t len, struct pop_err *err),
 	  (F(st)->inner, seq, payload, len, err))
 FWD_WRITE(import_begin, (struct store * st, unsigned flags, struct pop_err *err),
 	  (F(st)->inner, flags, err))
-FWD_WRITE(import_rebuild, (struct store * st, struct pop_err *err), (F(st)->inner, err))
-FWD(import_seen, (struct store * st, int64_t pid, int64_t *src, struct pop_err *err),
-    (F(st)->inner, pid, src, err))
+FWD_WRITE(import_rebuild, (struct store * st, int64_t seq, struct pop_err *err),
+	  (F(st)->inner, seq, err))
 FWD_WRITE(import_loaded, (struct store * st, int64_t pid, int64_t src, struct pop_err *err),
 	  (F(st)->inner, pid, src, err))
 FWD_WRITE(import_reject, (struct store * st, int64_t pid, int loaded, struct pop_err *err),
@@ -172,14 +169,14 @@ FWD_WRITE(import_household_add,
 	  (F(st)->inner, key, h, err))
 FWD_WRITE(import_household_head,
 	  (struct store * st, const char *key, int64_t hh, int64_t pid, struct pdate from,
-	   int *heads, struct pop_err *err),
+	   int heads, struct pop_err *err),
 	  (F(st)->inner, key, hh, pid, from, heads, err))
 FWD_WRITE(import_household_refused_head, (struct store * st, const char *key, struct pop_err *err),
 	  (F(st)->inner, key, err))
 FWD_WRITE(import_spouse,
-	  (struct store * st, int64_t pid, enum sex sex, int64_t spouse, int *outcome,
+	  (struct store * st, int64_t pid, enum sex sex, int dead, int64_t spouse, int *outcome,
 	   struct pop_err *err),
-	  (F(st)->inner, pid, sex, spouse, outcome, err))
+	  (F(st)->inner, pid, sex, dead, spouse, outcome, err))
 FWD(import_deferred,
     (struct store * st, enum store_import_query q, store_import_fn *fn, void *ctx,
      struct pop_err *err),
@@ -265,12 +262,10 @@ static const struct store_ops fault_ops = {
 	.series_get = fa_series_get,
 	.series_set = fa_series_set,
 	.person_each = fa_person_each,
-	.event_subject_add = fa_event_subject_add,
 	.event_amend = fa_event_amend,
 	.import_begin = fa_import_begin,
 	.import_rebuild = fa_import_rebuild,
 	.import_end = fa_import_end,
-	.import_seen = fa_import_seen,
 	.import_loaded = fa_import_loaded,
 	.import_reject = fa_import_reject,
 	.import_is_rejected = fa_import_is_rejected,

@@ -219,11 +219,6 @@ int store_person_each(struct store *st, store_person_fn *fn, void *ctx, struct p
 	return st->ops->person_each(st, fn, ctx, err);
 }
 
-int store_event_subject_add(struct store *st, int64_t pid, int64_t seq, struct pop_err *err)
-{
-	return st->ops->event_subject_add(st, pid, seq, err);
-}
-
 int store_event_amend(struct store *st, int64_t seq, const char *payload, size_t len,
 		      struct pop_err *err)
 {
@@ -235,19 +230,14 @@ int store_import_begin(struct store *st, unsigned flags, struct pop_err *err)
 	return st->ops->import_begin(st, flags, err);
 }
 
-int store_import_rebuild(struct store *st, struct pop_err *err)
+int store_import_rebuild(struct store *st, int64_t seq, struct pop_err *err)
 {
-	return st->ops->import_rebuild(st, err);
+	return st->ops->import_rebuild(st, seq, err);
 }
 
 void store_import_end(struct store *st)
 {
 	st->ops->import_end(st);
-}
-
-int store_import_seen(struct store *st, int64_t pid, int64_t *src, struct pop_err *err)
-{
-	return st->ops->import_seen(st, pid, src, err);
 }
 
 int store_import_loaded(struct store *st, int64_t pid, int64_t src, struct pop_err *err)
@@ -278,7 +268,7 @@ int store_import_household_add(struct store *st, const char *key, struct househo
 }
 
 int store_import_household_head(struct store *st, const char *key, int64_t hh, int64_t pid,
-				struct pdate from, int *heads, struct pop_err *err)
+				struct pdate from, int heads, struct pop_err *err)
 {
 	return st->ops->import_household_head(st, key, hh, pid, from, heads, err);
 }
@@ -288,10 +278,10 @@ int store_import_household_refused_head(struct store *st, const char *key, struc
 	return st->ops->import_household_refused_head(st, key, err);
 }
 
-int store_import_spouse(struct store *st, int64_t pid, enum sex sex, int64_t spouse, int *outcome,
-			struct pop_err *err)
+int store_import_spouse(struct store *st, int64_t pid, enum sex sex, int dead, int64_t spouse,
+			int *outcome, struct pop_err *err)
 {
-	return st->ops->import_spouse(st, pid, sex, spouse, outcome, err);
+	return st->ops->import_spouse(st, pid, sex, dead, spouse, outcome, err);
 }
 
 int store_import_deferred(struct store *st, enum store_import_query q, store_import_fn *fn,

@@ -101,7 +101,7 @@ typedef int store_search_fn(void *ctx, const struct store_search_hit *h);
 /* The checks at the end of an import (import_deferred). */
 enum store_import_query {
 	/* Loaded people whose spouse never named them: other = the spouse, n = 1 when the
-	 * spouse's line was refused. */
+	 * spouse's line was refused, m = 1 when the claimant is deceased. */
 	STORE_IMPORT_SPOUSES,
 	/* Loaded members of the file's households that do not have exactly one loaded living
 	 * head: key, n = loaded heads, m = refused head lines. */
@@ -243,13 +243,11 @@ struct store_ops {
 
 	/* Bulk import and export (src/import/); see the wrappers below. */
 	int (*person_each)(struct store *st, store_person_fn *fn, void *ctx, struct pop_err *err);
-	int (*event_subject_add)(struct store *st, int64_t pid, int64_t seq, struct pop_err *err);
 	int (*event_amend)(struct store *st, int64_t seq, const char *payload, size_t len,
 			   struct pop_err *err);
 	int (*import_begin)(struct store *st, unsigned flags, struct pop_err *err);
-	int (*import_rebuild)(struct store *st, struct pop_err *err);
+	int (*import_rebuild)(struct store *st, int64_t seq, struct pop_err *err);
 	void (*import_end)(struct store *st);
-	int (*import_seen)(struct store *st, int64_t pid, int64_t *src, struct pop_err *err);
 	int (*import_loaded)(struct store *st, int64_t pid, int64_t src, struct pop_err *err);
 	int (*import_reject)(struct store *st, int64_t pid, int loaded, struct pop_err *err);
 	int (*import_is_rejected)(struct store *st, int64_t pid, struct pop_err *err);
@@ -258,10 +256,10 @@ struct store_ops {
 	int (*import_household_add)(struct store *st, const char *key, struct household *h,
 				    struct pop_err *err);
 	int (*import_household_head)(struct store *st, const char *key, int64_t hh, int64_t pid,
-				     struct pdate from, int *heads, struct pop_err *err);
+				     struct pdate from, int heads, struct pop_err *err);
 	int (*import_household_refused_head)(struct store *st, const char *key,
 					     struct pop_err *err);
-	int (*import_spouse)(struct store *st, int64_t pid, enum sex sex, int64_t spouse,
+	int (*import_spouse)(struct store *st, int64_t pid, enum sex sex, int dead, int64_t spouse,
 			     int *outcome, struct pop_err *err);
 	int (*import_deferred)(struct store *st, enum store_import_query q, store_import_fn *fn,
 			       void *ctx, struct pop_err *err);
@@ -414,9 +412,6 @@ int store_series_set(struct store *st, int64_t series, uint32_t next,
  * parents before their children (a parent is certainly born before the child). */
 int store_person_each(struct store *st, store_person_fn *fn, void *ctx,
 		      struct pop_err *err) POP_MUST_USE;
-/* Names the person as a subject of journal event seq (their history shows it). */
-int store_event_subject_add(struct store *st, int64_t pid, int64_t seq,
-			    struct pop_err *err) POP_MUST_USE;
 /* Replaces the payload of an event appended in the current transaction (an import appends its
  * event first, so people can point at it, and fills in the counts at the end). */
 int store_event_amend(struct store *st, int64_t seq, const char *payload, size_t len,
@@ -428,11 +423,11 @@ int store_event_amend(struct store *st, int64_t seq, const char *payload, size_t
  * before the transaction commits. store_import_end (after commit or rollback) drops the rest.
  */
 int store_import_begin(struct store *st, unsigned flags, struct pop_err *err) POP_MUST_USE;
-/* Ends the line-by-line phase: rebuilds dropped indexes, settles the refused IDs. */
-int store_import_rebuild(struct store *st, struct pop_err *err) POP_MUST_USE;
+/* Ends the line-by-line phase: rebuilds dropped indexes, names every loaded person as a subject
+ * of the import's journal event seq (in ID order, so the journal index grows at its end), and
+ * settles the refused IDs. */
+int store_import_rebuild(struct store *st, int64_t seq, struct pop_err *err) POP_MUST_USE;
 void store_import_end(struct store *st);
-/* 1 with *src when this import loaded the person, 0 when not. */
-int store_import_seen(struct store *st, int64_t pid, int64_t *src, struct pop_err *err) POP_MUST_USE;
 /* Records that this import loaded the person (from src). */
 int store_import_loaded(struct store *st, int64_t pid, int64_t src, struct pop_err *err) POP_MUST_USE;
 /*
@@ -451,16 +446,17 @@ int store_import_household_find(struct store *st, const char *key, struct househ
  * sets h->id. */
 int store_import_household_add(struct store *st, const char *key, struct household *h,
 			       struct pop_err *err) POP_MUST_USE;
-/* Counts a loaded head of household hh (key); the first one becomes its head from `from`.
- * *heads: the count before this one. */
+/* Counts a loaded head of household hh (key), which had `heads` before; the first one becomes
+ * its head from `from`. */
 int store_import_household_head(struct store *st, const char *key, int64_t hh, int64_t pid,
-				struct pdate from, int *heads, struct pop_err *err) POP_MUST_USE;
+				struct pdate from, int heads, struct pop_err *err) POP_MUST_USE;
 /* Counts a refused line that would have headed the household of key. */
 int store_import_household_refused_head(struct store *st, const char *key,
 					struct pop_err *err) POP_MUST_USE;
-/* Matches a loaded person's spouse claim with the partner's (STORE_SPOUSE_*). */
-int store_import_spouse(struct store *st, int64_t pid, enum sex sex, int64_t spouse, int *outcome,
-			struct pop_err *err) POP_MUST_USE;
+/* Matches a loaded person's spouse claim with the partner's (STORE_SPOUSE_*); `dead`: the
+ * claimant is deceased. */
+int store_import_spouse(struct store *st, int64_t pid, enum sex sex, int dead, int64_t spouse,
+			int *outcome, struct pop_err *err) POP_MUST_USE;
 /* Runs one of the end checks; fn may call store_import_reject. */
 int store_import_deferred(struct store *st, enum store_import_query q, store_import_fn *fn,
 			  void *ctx, struct pop_err *err) POP_MUST_USE;

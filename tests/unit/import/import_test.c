@@ -398,6 +398,50 @@ static void test_spouse(void **state)
         assert_rejected(f, 1, "ref-rejected", "spouse");
 }
 
+/* LMF art. 65: the survivor of a marriage names no spouse; the deceased may still name them. */
+static void test_widowed(void **state)
+{
+        struct fx *f = *state;
+        const char *dead = "{\"pid\":\"001040000001\",\"name\":\"A B\",\"dob\":\"1940\","
+                           "\"sex\":\"male\",\"birth_province\":\"01\",\"spouse\":\"001182000002\","
+                           "\"status\":\"deceased\",\"death_date\":\"2020-01-01\"}\n";
+        const char *widow = "{\"pid\":\"001182000002\",\"name\":\"C D\",\"dob\":\"1982\","
+                            "\"sex\":\"female\",\"birth_province\":\"01\"}\n";
+        char buf[1024];
+        snprintf(buf, sizeof buf, "%s%s", dead, widow);
+        assert_int_equal(run(f, "w.jsonl", buf, IMP_ALL_OR_NOTHING), 0);
+        assert_int_equal(f->stats.loaded, 2);
+        /* The claim of a deceased person must still name someone. */
+        const char *dead2 =
+            "{\"pid\":\"001081000003\",\"name\":\"A B\",\"dob\":\"1981\","
+            "\"sex\":\"male\",\"birth_province\":\"01\",\"spouse\":\"001182000009\","
+            "\"status\":\"deceased\",\"death_date\":\"2020-01-01\"}\n";
+        assert_int_equal(run(f, "w2.jsonl", dead2, IMP_ALL_OR_NOTHING), POP_ERULE);
+        assert_rejected(f, 1, "spouse-unknown", "spouse");
+}
+
+/* A household key is local to its file: the same key in two files makes two households. */
+static void test_keys_per_file(void **state)
+{
+        struct fx *f = *state;
+        char a[512], b[512];
+        tu_path(a, sizeof a, "a.jsonl");
+        tu_path(b, sizeof b, "b.jsonl");
+        write_file(a, HEAD WIFE, strlen(HEAD WIFE));
+        const char *other = "{\"pid\":\"001075000004\",\"name\":\"Đỗ Văn Bình\",\"dob\":\"1975\","
+                            "\"sex\":\"male\",\"birth_province\":\"79\",\"household\":\"H1\","
+                            "\"relation\":\"head\",\"address\":{\"province\":\"79\",\"commune\":"
+                            "\"26734\",\"line\":\"1 Lê Lợi\"}}\n";
+        write_file(b, other, strlen(other));
+        const char *files[] = {a, b};
+        struct imp_opts o = {.mode = IMP_ALL_OR_NOTHING, .rejects = f->rejects};
+        assert_int_equal(imp_run(f->r, &f->ctx, files, 2, &o, &f->stats, &f->err), 0);
+        assert_int_equal(f->stats.loaded, 3);
+        assert_int_equal(count(f, "SELECT count(*) FROM household"), 2);
+        assert_int_equal(count(f, "SELECT count(*) FROM household_head"), 2);
+        assert_int_equal(count(f, "SELECT count(*) FROM event"), 1);
+}
+
 static void test_two_heads(void **state)
 {
         struct fx *f = *state;
@@ -604,6 +648,8 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_duplicates, setup, teardown),
             cmocka_unit_test_setup_teardown(test_unknown_parent, setup, teardown),
             cmocka_unit_test_setup_teardown(test_spouse, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_widowed, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_keys_per_file, setup, teardown),
             cmocka_unit_test_setup_teardown(test_two_heads, setup, teardown),
             cmocka_unit_test_setup_teardown(test_oversized_line, setup, teardown),
             cmocka_unit_test_setup_teardown(test_unknown_keys, setup, teardown),
