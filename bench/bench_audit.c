@@ -323,7 +323,7 @@ int main(int argc, char **argv)
         ceiling_close(&cl, ceil_db);
         /* The log must still verify after all of that. */
         struct audit_verify_result vr;
-        if (store_open(db, 0, &st, &err) != 0 || audit_verify(st, &vr, &err) != 0)
+        if (store_open(db, 0, &st, &err) != 0 || audit_verify(st, NULL, &vr, &err) != 0)
                 die("the log does not verify: %s", err.msg);
         store_close(st);
 

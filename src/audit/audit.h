@@ -139,11 +139,14 @@ struct audit_verify_result {
 
 /*
  * Recomputes the whole chain of the registry at st from genesis and checks every checkpoint
- * (signature under the recorded public key, hash equal to the chain's at its seq, no checkpoint
- * beyond the last entry). 0 when all holds; POP_EVERIFY with res->bad_seq and res->reason at the
- * first bad entry; another code when the log cannot be read. Reads in one snapshot.
+ * (signature under the public key, hash equal to the chain's at its seq, no checkpoint beyond
+ * the last entry). pk is the key to trust; NULL trusts the one recorded in the registry, which
+ * whoever can write the database could replace (a given key that differs from the recorded one
+ * fails with rule audit-key-mismatch). 0 when all holds; POP_EVERIFY with res->bad_seq and
+ * res->reason at the first bad entry; another code when the log cannot be read. Reads in one
+ * snapshot.
  */
-int audit_verify(struct store *st, struct audit_verify_result *res,
+int audit_verify(struct store *st, const uint8_t *pk, struct audit_verify_result *res,
                  struct pop_err *err) POP_MUST_USE;
 
 /*

@@ -152,7 +152,8 @@ static int verify_one(void *ctx, const struct store_audit_entry *e)
         return 0;
 }
 
-int audit_verify(struct store *st, struct audit_verify_result *res, struct pop_err *err)
+int audit_verify(struct store *st, const uint8_t *pk, struct audit_verify_result *res,
+                 struct pop_err *err)
 {
         memset(res, 0, sizeof *res);
         struct dbv v = {.st = st, .res = res, .expect = 1, .err = err};
@@ -169,6 +170,17 @@ int audit_verify(struct store *st, struct audit_verify_result *res, struct pop_e
         if (rc == POP_ENOTFOUND && head == 0) {
                 rc = 0; /* no key and no entries: an empty log holds */
                 goto out;
+        }
+        if (rc == 0 && pk && sodium_memcmp(pk, v.pk, AUDIT_PK_BYTES) != 0) {
+                /* Someone may have put their own key in the database, and re-signed. */
+                set_bad(res, 1, "audit-key-mismatch",
+                        "the registry records another audit key than the one given");
+                rc = pop_fail(err, POP_EVERIFY, res->rule, "%s", res->reason);
+                goto out;
+        }
+        if (rc == POP_ENOTFOUND && head > 0 && pk) {
+                memcpy(v.pk, pk, AUDIT_PK_BYTES);
+                rc = 0;
         }
         if (rc || (rc = next_cp(&v, 1)))
                 goto out;

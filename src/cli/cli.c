@@ -820,7 +820,7 @@ static void help(FILE *f)
 		"  import FILE... --mode all-or-nothing|valid-only [--rejects F] [--format csv|jsonl]\n"
 		"                                         load people from bulk files (docs/FORMATS.md)\n"
 		"  export [--format jsonl|csv] [--out F]  every person in ID order, same formats\n"
-		"  audit verify                           check the audit log's chain and checkpoints\n"
+		"  audit verify [--public-key K]          check the audit log's chain and checkpoints\n"
 		"  audit verify --file F --public-key K   check an export with only the public key\n"
 		"  audit export [--from SEQ] [--out F]    the audit log for a third party (JSONL)\n"
 		"  audit key                              the audit log's public key (base64url)\n"

@@ -410,14 +410,17 @@ static int audit_verify_cmd(const char *db, json_t *opts, int compact)
                 return rc;
         if (opt(opts, "file"))
                 return verify_file(opt(opts, "file"), opt(opts, "public-key"), compact);
-        if (opt(opts, "public-key"))
-                return usage("--public-key goes with --file EXPORT");
+        /* With --public-key the database's own record of the key is not trusted. */
+        uint8_t pk[AUDIT_PK_BYTES];
+        struct pop_err e = {0};
+        const char *pk_text = opt(opts, "public-key");
+        if (pk_text && (rc = audit_parse_public_key(pk_text, pk, &e)))
+                return fail(&e, rc);
         struct store *st;
         if ((rc = open_store(db, &st)))
                 return rc;
         struct audit_verify_result res;
-        struct pop_err e = {0};
-        int vrc = audit_verify(st, &res, &e);
+        int vrc = audit_verify(st, pk_text ? pk : NULL, &res, &e);
         store_close(st);
         return verify_report(vrc, &res, &e, compact);
 }
@@ -598,7 +601,7 @@ int cli__audit_cmd(int argc, char **argv)
         else if (!strcmp(sub, "log") && npos == 2)
                 rc = audit_log_cmd(db, actor, purpose, opts, pos[1], compact);
         else
-                rc = usage("usage: popid audit verify [--file EXPORT --public-key KEY] | export "
+                rc = usage("usage: popid audit verify [--public-key KEY] [--file EXPORT] | export "
                            "[--from SEQ] [--out FILE] | key | log PID [--before SEQ] [--limit N]");
         json_decref(opts);
         return rc;

@@ -92,6 +92,11 @@ expect 0 audit verify
 check "verify: valid, every entry, sealed" \
   test "$(jq -c '[.valid, .entries == .last_seq, .unsealed]' <<<"$out")" = '[true,true,0]'
 total=$(jq .entries <<<"$out")
+expect 0 audit verify --public-key "$pk"
+check "verify against the key given, not the recorded one" test "$(jq .valid <<<"$out")" = true
+other=$(printf 'A%.0s' $(seq 43))
+expect 5 audit verify --public-key "$other"
+check "a registry recording another key is named" test "$(jq -r .rule <<<"$out")" = audit-key-mismatch
 
 # -- export, and verification with only the public key
 expect 0 audit export --out "$dir/export.jsonl"

@@ -91,7 +91,7 @@ static int verify(struct audit_verify_result *res)
 {
         struct store *st = open_store();
         struct pop_err err = {0};
-        int rc = audit_verify(st, res, &err);
+        int rc = audit_verify(st, NULL, res, &err);
         store_close(st);
         return rc;
 }
@@ -576,6 +576,62 @@ static void test_export_verify(void **state)
         free(text);
 }
 
+/* Whoever can write the database can put their own key in it and re-sign every checkpoint: the
+ * database's verifier is fooled, one given the real key is not. */
+static void test_key_replaced(void **state)
+{
+        (void)state;
+        make_log(12, 5);
+        uint8_t real[32], pk[32], sk[64];
+        get_pk(real);
+        crypto_sign_keypair(pk, sk);
+        sqlite3 *db = NULL;
+        sqlite3_stmt *q = NULL, *u = NULL;
+        assert_int_equal(sqlite3_open(fx.path, &db), SQLITE_OK);
+        assert_int_equal(
+            sqlite3_prepare_v2(db, "SELECT seq, hash, time_ms FROM audit_checkpoint", -1, &q, NULL),
+            SQLITE_OK);
+        assert_int_equal(sqlite3_prepare_v2(db,
+                                            "UPDATE audit_checkpoint SET sig = ?2 WHERE seq = ?1",
+                                            -1, &u, NULL),
+                         SQLITE_OK);
+        static struct store_audit_checkpoint cps[16];
+        int n = 0;
+        while (sqlite3_step(q) == SQLITE_ROW && n < 16) {
+                struct store_audit_checkpoint *c = &cps[n++];
+                c->seq = sqlite3_column_int64(q, 0);
+                memcpy(c->hash, sqlite3_column_blob(q, 1), 32);
+                c->time_ms = sqlite3_column_int64(q, 2);
+                audit__checkpoint_sign(c, sk);
+        }
+        sqlite3_finalize(q);
+        for (int i = 0; i < n; i++) {
+                sqlite3_bind_int64(u, 1, cps[i].seq);
+                sqlite3_bind_blob(u, 2, cps[i].sig, 64, SQLITE_STATIC);
+                assert_int_equal(sqlite3_step(u), SQLITE_DONE);
+                sqlite3_reset(u);
+        }
+        sqlite3_finalize(u);
+        assert_int_equal(sqlite3_prepare_v2(db,
+                                            "UPDATE meta SET value = ?1 WHERE key ="
+                                            " 'audit_public_key'",
+                                            -1, &u, NULL),
+                         SQLITE_OK);
+        sqlite3_bind_blob(u, 1, pk, 32, SQLITE_STATIC);
+        assert_int_equal(sqlite3_step(u), SQLITE_DONE);
+        sqlite3_finalize(u);
+        sqlite3_close(db);
+
+        struct audit_verify_result res;
+        assert_int_equal(verify(&res), 0); /* the recorded key is the forger's */
+        struct store *st = open_store();
+        struct pop_err err = {0};
+        assert_int_equal(audit_verify(st, real, &res, &err), POP_EVERIFY);
+        assert_string_equal(res.rule, "audit-key-mismatch");
+        assert_int_equal(audit_verify(st, pk, &res, &err), 0);
+        store_close(st);
+}
+
 /* ---- concurrency, durability, faults ---- */
 
 #define N_THREADS  16
@@ -929,6 +985,7 @@ int main(void)
             cmocka_unit_test(test_tamper_truncate),
             cmocka_unit_test(test_tamper_rehashed_chain),
             cmocka_unit_test(test_tamper_forged_checkpoint),
+            cmocka_unit_test(test_key_replaced),
             cmocka_unit_test(test_export_verify),
             cmocka_unit_test(test_concurrent_logging),
             cmocka_unit_test(test_durable_on_return),
