@@ -418,19 +418,18 @@ static int check_parent(struct imp *m, int file, long line, const struct imp_rec
                         rc = refusef(
                             m, file, line, rec, false, fname(m, file, col), "parent-unknown",
                             "the %s %s is neither on an earlier line nor in the registry", role, b);
-                return rc ? rc : 0;
+                return rc;
         }
         if (rc)
                 return *m->err = e, rc;
+        /* Refused lines return 0 from here, as above: the line is done. */
         if (par.sex != want)
                 return refusef(m, file, line, rec, false, fname(m, file, col), "parent-sex",
-                               "the %s %s is %s", role, b, sex_name(par.sex))
-                           ?: 0;
+                               "the %s %s is %s", role, b, sex_name(par.sex));
         if (pdate_cmp(par.dob, rec->p.dob) >= 0)
                 return refusef(m, file, line, rec, false, fname(m, file, col),
                                "birth-before-parent", "the %s %s was not born before the person",
-                               role, b)
-                           ?: 0;
+                               role, b);
         return 1;
 }
 
