@@ -299,7 +299,7 @@ static int add_province(void *ctx, const char *item, size_t len, struct pop_err 
                 x->saw_all = true;
                 return 0;
         }
-        int code, rc = parse_unit(item, len, &code, err);
+        int code = 0, rc = parse_unit(item, len, &code, err);
         if (rc)
                 return rc;
         scope_set(&x->scope, code, true);
@@ -683,7 +683,7 @@ int access__from_store(const struct store_client *s, struct access_client *out, 
         } else if (json_is_array(provinces)) {
                 json_array_foreach(provinces, i, v)
                 {
-                        int code;
+                        int code = 0;
                         if (!json_is_string(v) ||
                             parse_unit(json_string_value(v), json_string_length(v), &code, NULL)) {
                                 rc = corrupt(s, "province scope", err);
