@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit/audit.h"
 #include "http/server.h"
 
 #define GRACE_MS 10000 /* how long a stop waits for requests in progress */
@@ -23,7 +24,7 @@ static int usage(const char *msg, const char *arg)
         fprintf(stderr, "popid: ");
         fprintf(stderr, msg, arg);
         fprintf(stderr, "\nusage: popid serve --db PATH [--listen HOST:PORT] [--threads N] "
-                        "[--max-body BYTES] [--timeout SECONDS] [--max-conns N] [--log]\n");
+                        "[--max-body BYTES] [--timeout SECONDS] [--max-conns N] [--key FILE] [--log]\n");
         return CLI_EUSAGE;
 }
 
@@ -101,6 +102,8 @@ int cli__serve(int argc, char **argv)
                         if ((rc = parse_num("timeout", val, 1, 3600, &v)))
                                 return rc;
                         cfg.timeout_s = (unsigned)v;
+                } else if (!strcmp(a, "--key")) {
+                        cfg.key_path = val;
                 } else if (!strcmp(a, "--max-conns")) {
                         if ((rc = parse_num("max-conns", val, 1, 65536, &v)))
                                 return rc;
@@ -124,11 +127,28 @@ int cli__serve(int argc, char **argv)
         pthread_sigmask(SIG_BLOCK, &stop, NULL);
         signal(SIGPIPE, SIG_IGN);
 
+        if (!cfg.key_path) {
+                const char *k = getenv("POPID_KEY");
+                cfg.key_path = k && *k ? k : NULL;
+        }
+
+        /* One audit writer per server: every data endpoint's entries go through its queue and
+         * group commit; it is closed (with its final checkpoint) after the last request. */
         struct http_server *srv = NULL;
+        struct audit *audit = NULL;
         struct pop_err e = {0};
-        int prc = http_server_start(&cfg, &srv, &e);
+        char akey[4096];
+        int prc = audit_key_path(cfg.db, akey, sizeof akey, &e);
+        if (!prc)
+                prc = audit_open(cfg.db, akey, NULL, &audit, &e);
+        if (!prc) {
+                cfg.audit = audit;
+                prc = http_server_start(&cfg, &srv, &e);
+        }
         if (prc) {
                 fprintf(stderr, "popid: %s [%s]\n", e.msg, e.rule);
+                struct pop_err ce = {0};
+                (void)audit_close(audit, &ce);
                 return prc == POP_EINVAL ? CLI_EUSAGE : CLI_EFAIL;
         }
         int port = http_server_port(srv);
@@ -142,5 +162,10 @@ int cli__serve(int argc, char **argv)
                 ;
         fprintf(stderr, "popid: serve: %s, stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
         http_server_stop(srv, GRACE_MS);
+        if (audit_close(audit, &e)) {
+                fprintf(stderr, "popid: serve: the audit log's final checkpoint failed: %s [%s]\n",
+                        e.msg, e.rule);
+                return CLI_EFAIL;
+        }
         return CLI_OK;
 }

@@ -6,6 +6,8 @@
  */
 #include "http/http_int.h"
 
+#include "audit/audit.h"
+
 #include <stdio.h>
 #include <time.h>
 
@@ -55,10 +57,13 @@ static int h_metrics(struct http_req *rq, const struct http_match *m)
             .workers = atomic_load(&s->n_workers),
             .store_conns = atomic_load(&s->n_store_conns),
             .start_time_s = s->start_time_s,
+            .has_audit = s->cfg.audit != NULL,
+            .audit_queue = s->cfg.audit ? (long)audit_queue_depth(s->cfg.audit) : 0,
         };
         struct http_buf b;
         http_buf_init(&b, &rq->arena, METRICS_MAX);
         http_metrics_render(&s->metrics, s->routes, &g, &b);
+        http_clients_render(&s->clients, &b);
         if (b.failed)
                 return http__problem(rq, 500, "internal", "Internal error",
                                      "the metrics could not be rendered", NULL);

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "access/access.h"
 #include "http/arena.h"
 #include "http/metrics.h"
 #include "http/router.h"
@@ -39,6 +40,12 @@ struct http_server {
         struct http_worker *workers;
         atomic_long n_workers;
         atomic_long n_store_conns;
+        struct access_limiter *limiter; /* one per server: rates hold across threads */
+        pthread_mutex_t pepper_lock;    /* guards loading the pepper (first client request) */
+        atomic_bool have_pepper;
+        uint8_t pepper[ACCESS_PEPPER_LEN];
+        char key_path[4096]; /* the signing key for confirmations */
+        struct http_clients clients; /* per-client metrics */
 };
 
 /* What one thread keeps: its metrics block, its registry connection, spare requests. */
@@ -47,6 +54,7 @@ struct http_worker {
         struct http_worker *next;
         struct http_metrics *m;
         struct reg *reg; /* NULL until first needed, and again after a store failure */
+        struct access_cache *cache; /* clients, over reg->st; freed with reg */
         struct http_req *free_reqs;
         unsigned n_free;
         size_t rnd_left;
@@ -65,6 +73,7 @@ struct http_req {
         bool too_long;   /* path longer than HTTP_PATH_MAX */
         bool body_too_big;
         uint64_t drained; /* body bytes read and dropped past the cap */
+        int client;       /* per-client metrics slot (http_clients_slot); -1: none */
         size_t path_len;
         char method[HTTP_METHOD_MAX];
         char path[HTTP_PATH_MAX + 2];
@@ -96,6 +105,9 @@ int http__send_json(struct http_req *rq, unsigned status, json_t *j) POP_MUST_US
  */
 int http__problem(struct http_req *rq, unsigned status, const char *rule, const char *title,
                   const char *detail, const char *allow) POP_MUST_USE;
+/* The same with one extra header (WWW-Authenticate, Retry-After); hname NULL: none. */
+int http__problem_hdr(struct http_req *rq, unsigned status, const char *rule, const char *title,
+                      const char *detail, const char *hname, const char *hval) POP_MUST_USE;
 
 extern const struct http_route http__routes[];
 extern const size_t http__n_routes;

@@ -4,6 +4,7 @@
 #include "http/metrics.h"
 
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -215,4 +216,119 @@ void http_metrics_render(struct http_metrics_reg *r, const struct http_route *ro
         http_buf_printf(out, "popid_process_start_time_seconds %.3f\n", g->start_time_s);
         header(out, "popid_build_info", "gauge", "The popid version, as a label.");
         http_buf_printf(out, "popid_build_info{version=\"%s\"} 1\n", POPID_VERSION);
+        if (g->has_audit) {
+                header(out, "popid_audit_queue_depth", "gauge",
+                       "Audit entries waiting for the audit writer's next commit.");
+                http_buf_printf(out, "popid_audit_queue_depth %ld\n", g->audit_queue);
+        }
+}
+
+/* ---- per-client metrics ---- */
+
+int http_clients_init(struct http_clients *c)
+{
+        memset(c->s, 0, sizeof c->s);
+        snprintf(c->s[HTTP_CLIENTS_MAX].id, sizeof c->s[HTTP_CLIENTS_MAX].id, "other");
+        atomic_init(&c->n, 0);
+        return pthread_mutex_init(&c->lock, NULL) == 0 ? 0 : POP_ENOMEM;
+}
+
+void http_clients_free(struct http_clients *c)
+{
+        pthread_mutex_destroy(&c->lock);
+}
+
+static int clients_find(struct http_clients *c, int n, const char *id)
+{
+        for (int i = 0; i < n; i++)
+                if (!strcmp(c->s[i].id, id))
+                        return i;
+        return -1;
+}
+
+int http_clients_slot(struct http_clients *c, const char *id)
+{
+        /* Slots are only ever added, their id written before n is published (release). */
+        int n = atomic_load_explicit(&c->n, memory_order_acquire);
+        int i = clients_find(c, n, id);
+        if (i >= 0)
+                return i;
+        pthread_mutex_lock(&c->lock);
+        n = atomic_load_explicit(&c->n, memory_order_relaxed);
+        i = clients_find(c, n, id);
+        if (i < 0 && n < HTTP_CLIENTS_MAX && strlen(id) <= HTTP_CLIENT_ID_MAX) {
+                snprintf(c->s[n].id, sizeof c->s[n].id, "%s", id);
+                atomic_store_explicit(&c->n, n + 1, memory_order_release);
+                i = n;
+        }
+        pthread_mutex_unlock(&c->lock);
+        return i >= 0 ? i : HTTP_CLIENTS_MAX;
+}
+
+void http_clients_done(struct http_clients *c, int slot, unsigned status, uint64_t us)
+{
+        if (slot < 0 || slot > HTTP_CLIENTS_MAX)
+                return;
+        struct http_client_stats *s = &c->s[slot];
+        unsigned cls = status / 100;
+        if (cls >= 1 && cls <= HTTP_N_CLASSES)
+                atomic_fetch_add_explicit(&s->by_class[cls - 1], 1, memory_order_relaxed);
+        int b = 0;
+        while (b < HTTP_N_BUCKETS && us > http_bucket_us[b])
+                b++;
+        atomic_fetch_add_explicit(&s->bucket[b], 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&s->sum_us, us, memory_order_relaxed);
+}
+
+void http_clients_render(struct http_clients *c, struct http_buf *out)
+{
+        int n = atomic_load_explicit(&c->n, memory_order_acquire);
+        /* Client ids are [a-z0-9-] (access_id_check): no escaping needed. */
+        header(out, "popid_api_client_requests_total", "counter",
+               "Authenticated API requests answered, by client and status class.");
+        for (int i = 0; i <= HTTP_CLIENTS_MAX; i++) {
+                if (i >= n && i < HTTP_CLIENTS_MAX)
+                        continue;
+                for (int k = 0; k < HTTP_N_CLASSES; k++) {
+                        uint64_t v = get(&c->s[i].by_class[k]);
+                        if (v)
+                                http_buf_printf(out,
+                                                "popid_api_client_requests_total{client=\"%s\","
+                                                "code=\"%dxx\"} %" PRIu64 "\n",
+                                                c->s[i].id, k + 1, v);
+                }
+        }
+        header(out, "popid_api_client_request_duration_seconds", "histogram",
+               "Time from the request line to the end of the response, by client.");
+        for (int i = 0; i <= HTTP_CLIENTS_MAX; i++) {
+                if (i >= n && i < HTTP_CLIENTS_MAX)
+                        continue;
+                uint64_t cum = 0;
+                for (int b = 0; b <= HTTP_N_BUCKETS; b++)
+                        cum += get(&c->s[i].bucket[b]);
+                if (!cum)
+                        continue;
+                cum = 0;
+                for (int b = 0; b <= HTTP_N_BUCKETS; b++) {
+                        cum += get(&c->s[i].bucket[b]);
+                        if (b < HTTP_N_BUCKETS)
+                                http_buf_printf(out,
+                                                "popid_api_client_request_duration_seconds_bucket{"
+                                                "client=\"%s\",le=\"%g\"} %" PRIu64 "\n",
+                                                c->s[i].id, http_bucket_us[b] / 1e6, cum);
+                        else
+                                http_buf_printf(out,
+                                                "popid_api_client_request_duration_seconds_bucket{"
+                                                "client=\"%s\",le=\"+Inf\"} %" PRIu64 "\n",
+                                                c->s[i].id, cum);
+                }
+                http_buf_printf(out,
+                                "popid_api_client_request_duration_seconds_sum{client=\"%s\"} "
+                                "%.6f\n",
+                                c->s[i].id, get(&c->s[i].sum_us) / 1e6);
+                http_buf_printf(out,
+                                "popid_api_client_request_duration_seconds_count{client=\"%s\"} "
+                                "%" PRIu64 "\n",
+                                c->s[i].id, cum);
+        }
 }

@@ -6,8 +6,12 @@
  * a thread's first request) and adds them up, so what it reports is exact up to the requests
  * in progress while it reads.
  *
- * Every number reported is counted, never made up: metrics of features that do not exist yet
- * (per-client counters, the audit queue depth) are added together with those features.
+ * Every number reported is counted, never made up.
+ *
+ * Per-client counters (struct http_clients) are shared by all threads: the first
+ * HTTP_CLIENTS_MAX client ids seen get a label of their own, later ones count under
+ * client="other", so the label's cardinality is bounded whatever clients exist. Counting is a
+ * relaxed atomic add on the client's slot (threads serving one client share its cache lines).
  */
 #ifndef POP_HTTP_METRICS_H
 #define POP_HTTP_METRICS_H
@@ -66,7 +70,32 @@ struct http_metrics_gauges {
         long workers;        /* worker threads that have served a request */
         long store_conns;    /* open store connections */
         double start_time_s; /* unix time the server started */
+        bool has_audit;      /* the server writes an audit log */
+        long audit_queue;    /* entries waiting for the audit writer */
 };
+
+#define HTTP_CLIENTS_MAX   64 /* client ids with a label of their own */
+#define HTTP_CLIENT_ID_MAX 32 /* ACCESS_ID_MAX */
+#define HTTP_N_CLASSES     5  /* status classes 1xx..5xx */
+
+struct http_client_stats {
+        char id[HTTP_CLIENT_ID_MAX + 1]; /* written once, before n publishes it */
+        _Atomic uint64_t by_class[HTTP_N_CLASSES];
+        _Atomic uint64_t bucket[HTTP_N_BUCKETS + 1]; /* not cumulative */
+        _Atomic uint64_t sum_us;
+};
+
+struct http_clients {
+        pthread_mutex_t lock; /* held to add a client */
+        atomic_int n;         /* slots in use, "other" excluded */
+        struct http_client_stats s[HTTP_CLIENTS_MAX + 1]; /* s[HTTP_CLIENTS_MAX]: "other" */
+};
+
+int http_clients_init(struct http_clients *c) POP_MUST_USE;
+void http_clients_free(struct http_clients *c);
+/* The slot of client id (added when new and there is room; else the "other" slot). */
+int http_clients_slot(struct http_clients *c, const char *id);
+void http_clients_done(struct http_clients *c, int slot, unsigned status, uint64_t us);
 
 int http_metrics_reg_init(struct http_metrics_reg *r, size_t n_routes) POP_MUST_USE;
 /* Frees every block; no thread may use one any more. */
@@ -88,5 +117,7 @@ int64_t http_metrics_in_flight(struct http_metrics_reg *r);
 /* Appends the exposition text of every metric to out (which records any failure). */
 void http_metrics_render(struct http_metrics_reg *r, const struct http_route *routes,
                          const struct http_metrics_gauges *g, struct http_buf *out);
+/* Appends the per-client metrics (popid_api_client_*). */
+void http_clients_render(struct http_clients *c, struct http_buf *out);
 
 #endif

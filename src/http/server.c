@@ -105,6 +105,9 @@ int http__worker_reg(struct http_worker *w, struct reg **out, struct pop_err *er
 
 void http__worker_reg_drop(struct http_worker *w)
 {
+        /* The client cache reads through the connection: it goes first. */
+        access_cache_free(w->cache);
+        w->cache = NULL;
         if (!w->reg)
                 return;
         reg_close(w->reg);
@@ -145,6 +148,7 @@ static struct http_req *req_get(struct http_worker *w)
         rq->slot = w->srv->n_routes;
         rq->started = rq->too_long = rq->body_too_big = false;
         rq->drained = 0;
+        rq->client = -1;
         rq->path_len = 0;
         rq->method[0] = rq->path[0] = rq->id[0] = '\0';
         http_buf_init(&rq->body, &rq->arena, w->srv->max_body);
@@ -166,7 +170,7 @@ static void req_put(struct http_worker *w, struct http_req *rq)
 /* ---- responses ---- */
 
 static int send_full(struct http_req *rq, unsigned status, const char *content_type,
-                     const char *body, size_t len, const char *allow)
+                     const char *body, size_t len, const char *hname, const char *hval)
 {
         struct MHD_Response *r =
             MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_PERSISTENT);
@@ -177,8 +181,8 @@ static int send_full(struct http_req *rq, unsigned status, const char *content_t
             MHD_add_response_header(r, "X-Request-Id", rq->id) == MHD_YES &&
             MHD_add_response_header(r, "X-Content-Type-Options", "nosniff") == MHD_YES &&
             MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store") == MHD_YES;
-        if (ok && allow && *allow)
-                ok = MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow) == MHD_YES;
+        if (ok && hname && hval && *hval)
+                ok = MHD_add_response_header(r, hname, hval) == MHD_YES;
         if (ok)
                 ok = MHD_queue_response(rq->conn, status, r) == MHD_YES;
         MHD_destroy_response(r);
@@ -191,7 +195,7 @@ static int send_full(struct http_req *rq, unsigned status, const char *content_t
 int http__send(struct http_req *rq, unsigned status, const char *content_type, const char *body,
                size_t len)
 {
-        return send_full(rq, status, content_type, body, len, NULL);
+        return send_full(rq, status, content_type, body, len, NULL, NULL);
 }
 
 static int dump_cb(const char *data, size_t n, void *ctx)
@@ -216,11 +220,17 @@ int http__send_json(struct http_req *rq, unsigned status, json_t *j)
         if (rc)
                 return http__problem(rq, 500, "internal", "Internal error",
                                      "the response could not be rendered", NULL);
-        return send_full(rq, status, "application/json", b.p, b.len, NULL);
+        return send_full(rq, status, "application/json", b.p, b.len, NULL, NULL);
 }
 
 int http__problem(struct http_req *rq, unsigned status, const char *rule, const char *title,
                   const char *detail, const char *allow)
+{
+        return http__problem_hdr(rq, status, rule, title, detail, MHD_HTTP_HEADER_ALLOW, allow);
+}
+
+int http__problem_hdr(struct http_req *rq, unsigned status, const char *rule, const char *title,
+                      const char *detail, const char *hname, const char *hval)
 {
         char type[160];
         snprintf(type, sizeof type, "%s%s", HTTP_PROBLEM_BASE, rule);
@@ -235,9 +245,9 @@ int http__problem(struct http_req *rq, unsigned status, const char *rule, const 
                 static const char fallback[] = "{\"type\":\"" HTTP_PROBLEM_BASE "internal\","
                                                "\"title\":\"Internal error\",\"status\":500}";
                 return send_full(rq, 500, "application/problem+json", fallback, sizeof fallback - 1,
-                                 NULL);
+                                 NULL, NULL);
         }
-        return send_full(rq, status, "application/problem+json", b.p, b.len, allow);
+        return send_full(rq, status, "application/problem+json", b.p, b.len, hname, hval);
 }
 
 /* ---- the life of a request ---- */
@@ -452,8 +462,11 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
         struct http_worker *w = http__worker(srv);
         uint64_t us = (now_ns() - rq->t0_ns) / 1000;
         if (w) {
-                if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK && rq->status)
+                if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK && rq->status) {
                         http_metrics_done(w->m, rq->slot, rq->status, us);
+                        if (rq->client >= 0)
+                                http_clients_done(&srv->clients, rq->client, rq->status, us);
+                }
                 else
                         http_metrics_abort(w->m, abort_reason(toe), rq->started);
         }
@@ -545,6 +558,9 @@ static void free_server(struct http_server *s)
         }
         if (s->listen_fd >= 0)
                 close(s->listen_fd);
+        access_limiter_free(s->limiter);
+        http_clients_free(&s->clients);
+        pthread_mutex_destroy(&s->pepper_lock);
         http_metrics_reg_free(&s->metrics);
         pthread_mutex_destroy(&s->lock);
         free((struct http_server_ext *)s);
@@ -589,6 +605,22 @@ int http_server_start(const struct http_config *cfg, struct http_server **out, s
                 free(x);
                 return pop_fail(err, POP_ENOMEM, "nomem", "out of memory");
         }
+        if (http_clients_init(&s->clients) != 0 ||
+            pthread_mutex_init(&s->pepper_lock, NULL) != 0) {
+                /* Not worth unwinding separately: both only fail without memory. */
+                http_metrics_reg_free(&s->metrics);
+                pthread_mutex_destroy(&s->lock);
+                free(x);
+                return pop_fail(err, POP_ENOMEM, "nomem", "out of memory");
+        }
+        atomic_init(&s->have_pepper, false);
+        if (cfg->key_path && *cfg->key_path)
+                snprintf(s->key_path, sizeof s->key_path, "%s", cfg->key_path);
+        else
+                snprintf(s->key_path, sizeof s->key_path, "%s.key",
+                         strncmp(cfg->db, "sqlite:", 7) ? cfg->db : cfg->db + 7);
+        if ((rc = access_limiter_new(0, &s->limiter, err)))
+                goto fail;
         if ((rc = listen_on(s, err)))
                 goto fail;
 

@@ -14,6 +14,8 @@
 
 #include "core/err.h"
 
+struct audit;
+
 #define HTTP_MAX_BODY_DEFAULT (64 * 1024)
 #define HTTP_MAX_BODY_LIMIT   (64 * 1024 * 1024) /* --max-body may not exceed this */
 #define HTTP_TIMEOUT_DEFAULT  30                 /* seconds a connection may sit idle */
@@ -29,6 +31,9 @@ struct http_config {
         unsigned timeout_s; /* idle connection timeout; 0: HTTP_TIMEOUT_DEFAULT */
         unsigned max_conns; /* concurrent connections; 0: HTTP_MAX_CONNS */
         bool log;           /* one line per request on stderr */
+        struct audit *audit; /* the audit log the data endpoints write (the caller's; must
+                                outlive the server); NULL: they answer 503 */
+        const char *key_path; /* the registry's signing key (confirmations); NULL: db + ".key" */
 };
 
 struct http_server;
