@@ -284,8 +284,8 @@ static const char *const stmt_sql[N_STMT] = {
 	[S_EVENT_AMEND] = "UPDATE event SET payload = ?2 WHERE seq = ?1",
 	[S_IMP_LOADED] = "INSERT INTO temp.imp_p(src, pid) VALUES (?2, ?1)",
 	/* An ID refused on one line and loaded from a later one is not refused. */
-	[S_IMP_SETTLE] = "DELETE FROM temp.imp_rej WHERE loaded = 0"
-			 " AND pid IN (SELECT pid FROM temp.imp_p)",
+	[S_IMP_SETTLE] = "DELETE FROM temp.imp_rej WHERE loaded = 0 AND EXISTS"
+			 " (SELECT 1 FROM temp.imp_p p WHERE p.pid = imp_rej.pid)",
 	[S_IMP_REJECT] = "INSERT INTO temp.imp_rej(pid, done, loaded) VALUES (?1, 0, ?2)"
 			 " ON CONFLICT(pid) DO UPDATE SET loaded = max(loaded, excluded.loaded)",
 	[S_IMP_IS_REJECTED] = "SELECT 1 FROM temp.imp_rej WHERE pid = ?1",
@@ -306,7 +306,7 @@ static const char *const stmt_sql[N_STMT] = {
 			     " VALUES (?1, ?2, ?3, ?4)",
 	[S_IMP_Q_SPOUSES] = "SELECT s.pid, p.src, s.spouse, NULL,"
 			    " EXISTS (SELECT 1 FROM temp.imp_rej j WHERE j.pid = s.spouse), s.dead"
-			    " FROM temp.imp_spouse s JOIN temp.imp_p p ON p.pid = s.pid"
+			    " FROM temp.imp_spouse s CROSS JOIN temp.imp_p p ON p.pid = s.pid"
 			    " WHERE s.pid NOT IN (SELECT pid FROM temp.imp_rej) ORDER BY p.src",
 	[S_IMP_Q_HOUSEHOLDS] = "SELECT r.pid, p.src, 0, h.key, h.heads, h.refused_heads"
 			       " FROM temp.imp_hh h"
@@ -314,23 +314,24 @@ static const char *const stmt_sql[N_STMT] = {
 			       " AND r.ended IS NULL JOIN temp.imp_p p ON p.pid = r.pid"
 			       " WHERE h.id IS NOT NULL AND h.heads != 1"
 			       " AND r.pid NOT IN (SELECT pid FROM temp.imp_rej) ORDER BY p.src",
-	/* Who depends on the IDs refused since the last call (done = 2 while this runs). */
+	/* Who depends on the IDs refused since the last call (done = 2 while this runs). The
+	 * temporary tables have no statistics: CROSS JOIN makes the few refused IDs drive. */
 	[S_IMP_Q_DEPENDENTS] =
 		"SELECT x.pid, p.src, j.pid, 'father', 0, 0 FROM temp.imp_rej j"
-		" JOIN person x ON x.father = j.pid JOIN temp.imp_p p ON p.pid = x.pid"
+		" CROSS JOIN person x ON x.father = j.pid CROSS JOIN temp.imp_p p ON p.pid = x.pid"
 		" WHERE j.done = 2 AND x.pid NOT IN (SELECT pid FROM temp.imp_rej)"
 		" UNION ALL SELECT x.pid, p.src, j.pid, 'mother', 0, 0 FROM temp.imp_rej j"
-		" JOIN person x ON x.mother = j.pid JOIN temp.imp_p p ON p.pid = x.pid"
+		" CROSS JOIN person x ON x.mother = j.pid CROSS JOIN temp.imp_p p ON p.pid = x.pid"
 		" WHERE j.done = 2 AND x.pid NOT IN (SELECT pid FROM temp.imp_rej)"
 		" UNION ALL SELECT x.pid, p.src, j.pid, 'spouse', 0, 0 FROM temp.imp_rej j"
-		" JOIN person y ON y.pid = j.pid JOIN person x ON x.pid = y.spouse"
-		" AND x.spouse = j.pid JOIN temp.imp_p p ON p.pid = x.pid"
+		" CROSS JOIN person y ON y.pid = j.pid CROSS JOIN person x ON x.pid = y.spouse"
+		" AND x.spouse = j.pid CROSS JOIN temp.imp_p p ON p.pid = x.pid"
 		" WHERE j.done = 2 AND x.pid NOT IN (SELECT pid FROM temp.imp_rej)"
 		" UNION ALL SELECT x.pid, p.src, j.pid, 'household', 0, 0 FROM temp.imp_rej j"
-		" JOIN residence r ON r.pid = j.pid AND r.kind = 'P' AND r.ended IS NULL"
-		" AND r.relation = 'head' JOIN temp.imp_hh h ON h.id = r.household"
-		" JOIN residence x ON x.household = r.household AND x.kind = 'P'"
-		" AND x.ended IS NULL JOIN temp.imp_p p ON p.pid = x.pid"
+		" CROSS JOIN residence r ON r.pid = j.pid AND r.kind = 'P' AND r.ended IS NULL"
+		" AND r.relation = 'head' CROSS JOIN temp.imp_hh h ON h.id = r.household"
+		" CROSS JOIN residence x ON x.household = r.household AND x.kind = 'P'"
+		" AND x.ended IS NULL CROSS JOIN temp.imp_p p ON p.pid = x.pid"
 		" WHERE j.done = 2 AND x.pid != j.pid"
 		" AND x.pid NOT IN (SELECT pid FROM temp.imp_rej)",
 	[S_AUDIT_INSERT] = "INSERT INTO audit_entry(" AUDIT_COLS ") VALUES (?1, ?2, ?3, ?4, ?5,"
@@ -1316,6 +1317,7 @@ static int sq_import_rebuild(struct store *st, int64_t seq, struct pop_err *err)
 	if (rc || (rc = exec(s,
 			     "DELETE FROM temp.imp_idx;"
 			     " CREATE INDEX IF NOT EXISTS temp.imp_p_pid ON imp_p(pid);"
+			     " CREATE INDEX IF NOT EXISTS temp.imp_hh_id ON imp_hh(id);"
 			     " PRAGMA threads = 0;",
 			     err)))
 		return rc;
@@ -1508,7 +1510,7 @@ static int sq_import_purge(struct store *st, int64_t seq, int64_t *n, struct pop
 	*n = 0;
 	int rc = exec(s,
 		      "CREATE TEMP TABLE imp_gone AS SELECT j.pid AS pid FROM temp.imp_rej j"
-		      " JOIN temp.imp_p p ON p.pid = j.pid;"
+		      " CROSS JOIN temp.imp_p p ON p.pid = j.pid;"
 		      " DELETE FROM person WHERE pid IN (SELECT pid FROM temp.imp_gone);"
 		      " DELETE FROM residence WHERE pid IN (SELECT pid FROM temp.imp_gone);"
 		      " DELETE FROM card WHERE pid IN (SELECT pid FROM temp.imp_gone);"
