@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "core/idcard.h"
+#include "core/region.h"
 
 struct ev {
 	struct reg *r;
@@ -1680,8 +1681,202 @@ static int check_fields(struct ev *x, const struct ev_type *t)
 	return 0;
 }
 
+/*
+ * ---- where an event happens ----
+ *
+ * Every event records the 2025 units it touched (the change feed shows it to clients whose
+ * scope holds one of them): the units of the permanent and temporary residence of each person
+ * it names, before and after it. A registrar of the API acts only within its province scope,
+ * and what "the event's province" is depends on the type (docs/API.md "Province scope of an
+ * event"): the place of the registration, as the laws cited in the type table put it.
+ */
+enum juris {
+	J_PRE_PERM,   /* the subject's permanent residence before the event */
+	J_PRE_TEMP,   /* the subject's temporary residence before the event */
+	J_PRE_EITHER, /* either party's permanent residence (LCS art. 17: marriage) */
+	J_POST_PERM,  /* the subject's permanent residence after the event (LR art. 22) */
+	J_POST_TEMP,  /* the temporary residence it registers (LR art. 27) */
+	J_BIRTH,      /* the birth province and the child's permanent residence (LCS art. 13) */
+};
+
+static enum juris jurisdiction(const char *type)
+{
+	if (!strcmp(type, "birth"))
+		return J_BIRTH;
+	if (!strcmp(type, "enrol") || !strcmp(type, "residence.register") ||
+	    !strcmp(type, "residence.move"))
+		return J_POST_PERM;
+	if (!strcmp(type, "temporary.register"))
+		return J_POST_TEMP;
+	if (!strcmp(type, "temporary.extend") || !strcmp(type, "temporary.deregister"))
+		return J_PRE_TEMP;
+	if (!strcmp(type, "marriage") || !strcmp(type, "divorce"))
+		return J_PRE_EITHER;
+	return J_PRE_PERM;
+}
+
+struct units {
+	uint64_t bits[2];
+};
+
+/* Adds the 2025 unit of a province code as recorded (a legacy code counts as its unit). */
+static void units_add(struct units *u, int code)
+{
+	const struct region_unit *cu = code > 0 ? region_current_unit(code) : NULL;
+	if (cu && cu->code > 0 && cu->code < 128)
+		u->bits[cu->code / 64] |= (uint64_t)1 << (cu->code % 64);
+}
+
+static int unit_of(int code)
+{
+	const struct region_unit *cu = code > 0 ? region_current_unit(code) : NULL;
+	return cu ? cu->code : 0;
+}
+
+/* The units of pid's current permanent and temporary residence (0: none); *exists says whether
+ * the person is in the registry. */
+static int residence_units(struct ev *x, int64_t pid, int *perm, int *temp, int *exists)
+{
+	struct pop_err e = {0};
+	struct residence res;
+	*perm = *temp = 0;
+	int rc = store_person_exists(x->r->st, pid, &e);
+	if (rc < 0)
+		return store_err(x, rc, &e);
+	*exists = rc;
+	if (!rc)
+		return 0;
+	rc = store_residence_current(x->r->st, pid, RESIDENCE_PERMANENT, &res, &e);
+	if (rc == 0)
+		*perm = unit_of(res.province);
+	else if (rc != POP_ENOTFOUND)
+		return store_err(x, rc, &e);
+	rc = store_residence_current(x->r->st, pid, RESIDENCE_TEMPORARY, &res, &e);
+	if (rc == 0)
+		*temp = unit_of(res.province);
+	else if (rc != POP_ENOTFOUND)
+		return store_err(x, rc, &e);
+	return 0;
+}
+
+/* A personal ID the input names under key, or 0 (absent or malformed: the handler says so). */
+static int64_t input_pid(json_t *in, const char *key)
+{
+	json_t *v = json_object_get(in, key);
+	int64_t pid = 0;
+	struct pop_err e = {0};
+	if (!json_is_string(v) || reg_parse_pid(json_string_value(v), &pid, &e))
+		return 0;
+	return pid;
+}
+
+static int out_of_scope(struct ev *x)
+{
+	return pop_fail(x->err, POP_ERULE, "province-out-of-scope",
+			"%s: the event's province is outside the client's scope", x->type);
+}
+
+static bool reach(const struct reg_apply_opts *o, int unit)
+{
+	return !o || !o->in_scope || o->in_scope(o->ctx, unit);
+}
+
+static const char *const named_keys[] = {"pid", "a", "b", "new_head", "father", "mother"};
+#define N_NAMED ((int)(sizeof named_keys / sizeof named_keys[0]))
+
+/* Before the event: the units of the people it names, and the registrar's check for the types
+ * whose place is known before (so an out-of-scope registrar learns nothing of the rules). */
+static int scope_before(struct ev *x, const struct reg_apply_opts *o, struct units *u)
+{
+	int perm[N_NAMED], temp[N_NAMED], exists[N_NAMED];
+	for (int i = 0; i < N_NAMED; i++) {
+		perm[i] = temp[i] = exists[i] = 0;
+		int64_t pid = input_pid(x->in, named_keys[i]);
+		if (!pid)
+			continue;
+		int rc = residence_units(x, pid, &perm[i], &temp[i], &exists[i]);
+		if (rc)
+			return rc;
+		units_add(u, perm[i]);
+		units_add(u, temp[i]);
+	}
+	if (!o || !o->in_scope)
+		return 0;
+	/* A person not in the registry: the event's own checks answer (person-not-found). */
+	switch (jurisdiction(x->type)) {
+	case J_PRE_PERM:
+		if (exists[0] && !reach(o, perm[0]))
+			return out_of_scope(x);
+		break;
+	case J_PRE_TEMP:
+		if (exists[0] && !reach(o, temp[0]))
+			return out_of_scope(x);
+		break;
+	case J_PRE_EITHER:
+		if (exists[1] && exists[2] && !reach(o, perm[1]) && !reach(o, perm[2]))
+			return out_of_scope(x);
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+/* After the event (still in its transaction): the units of its subjects, the registrar's check
+ * for the types whose place the event makes, and the units recorded in the journal. */
+static int scope_after(struct ev *x, const struct reg_apply_opts *o, struct units *u)
+{
+	int perm0 = 0, temp0 = 0;
+	int64_t main_pid = input_pid(x->in, "pid");
+	if (!main_pid)
+		main_pid = input_pid(x->result, "pid"); /* a birth's allocated ID */
+	for (int i = 0; i < x->n_subjects; i++) {
+		int p, t, ex;
+		int rc = residence_units(x, x->subjects[i], &p, &t, &ex);
+		if (rc)
+			return rc;
+		units_add(u, p);
+		units_add(u, t);
+		if (x->subjects[i] == main_pid) {
+			perm0 = p;
+			temp0 = t;
+		}
+	}
+	if (o && o->in_scope) {
+		enum juris j = jurisdiction(x->type);
+		if ((j == J_POST_PERM || j == J_BIRTH) && !reach(o, perm0))
+			return out_of_scope(x);
+		if (j == J_POST_TEMP && !reach(o, temp0))
+			return out_of_scope(x);
+		if (j == J_BIRTH) {
+			json_t *bp = json_object_get(x->payload, "birth_province");
+			const char *s = json_is_string(bp) ? json_string_value(bp) : "";
+			int code = (s[0] >= '0' && s[0] <= '9' && s[1] >= '0' && s[1] <= '9' && !s[2])
+					   ? (s[0] - '0') * 10 + (s[1] - '0')
+					   : 0;
+			if (!reach(o, unit_of(code)))
+				return out_of_scope(x);
+		}
+	}
+	char text[128 * 3 + 1];
+	size_t n = 0;
+	text[0] = '\0';
+	for (int c = 1; c < 128; c++)
+		if (u->bits[c / 64] & ((uint64_t)1 << (c % 64)))
+			n += (size_t)snprintf(text + n, sizeof text - n, "%s%02d", n ? "," : "", c);
+	struct pop_err e = {0};
+	int rc = store_event_units(x->r->st, x->seq, text, &e);
+	return rc ? store_err(x, rc, &e) : 0;
+}
+
 int reg_event_apply(struct reg *r, const struct reg_ctx *ctx, json_t *in, json_t **result,
 		    struct pop_err *err)
+{
+	return reg_event_apply_opts(r, ctx, in, NULL, result, err);
+}
+
+int reg_event_apply_opts(struct reg *r, const struct reg_ctx *ctx, json_t *in,
+			 const struct reg_apply_opts *o, json_t **result, struct pop_err *err)
 {
 	*result = NULL;
 	if (!json_is_object(in))
@@ -1725,14 +1920,22 @@ int reg_event_apply(struct reg *r, const struct reg_ctx *ctx, json_t *in, json_t
 
 	if ((rc = store_begin(r->st, err)))
 		goto out;
-	rc = t->fn(&x);
+	struct units u = {{0, 0}};
+	rc = scope_before(&x, o, &u);
+	if (rc == 0)
+		rc = t->fn(&x);
+	if (rc == 0)
+		rc = scope_after(&x, o, &u);
+	if (rc == 0)
+		json_object_set_new(x.result, "date", reg__date_json(x.date));
+	if (rc == 0 && o && o->before_commit)
+		rc = o->before_commit(o->ctx, r->st, x.result, err);
 	if (rc == 0)
 		rc = store_commit(r->st, err);
 	if (rc) {
 		store_rollback(r->st);
 		goto out;
 	}
-	json_object_set_new(x.result, "date", reg__date_json(x.date));
 	*result = x.result;
 	x.result = NULL;
 out:

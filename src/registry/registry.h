@@ -9,6 +9,7 @@
 #define POP_REGISTRY_REGISTRY_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/err.h"
@@ -51,6 +52,45 @@ void reg_close(struct reg *r);
  */
 int reg_event_apply(struct reg *r, const struct reg_ctx *ctx, json_t *ev, json_t **result,
 		    struct pop_err *err) POP_MUST_USE;
+
+/*
+ * reg_event_apply for the API: the same, plus, inside the event's transaction,
+ *   in_scope (may be NULL: everywhere): whether the caller may act in a 2025 unit (0: a subject
+ *     without residence there); an event whose province (docs/API.md "Province scope of an
+ *     event") is not within reach is refused with POP_ERULE, rule province-out-of-scope;
+ *   before_commit (may be NULL): called once the event is journalled and projected, with the
+ *     result the caller will get; a non-zero return rolls everything back and is returned (the
+ *     API keeps its idempotency record here, so the record exists exactly when the event does).
+ */
+struct reg_apply_opts {
+	bool (*in_scope)(void *ctx, int unit);
+	int (*before_commit)(void *ctx, struct store *st, const json_t *result,
+			     struct pop_err *err);
+	void *ctx;
+};
+int reg_event_apply_opts(struct reg *r, const struct reg_ctx *ctx, json_t *ev,
+			 const struct reg_apply_opts *o, json_t **result,
+			 struct pop_err *err) POP_MUST_USE;
+
+/*
+ * The change feed: journal events with seq > after, rendered as change items
+ *   {"seq", "type", "date", "subjects": [pid...], "changes": [{"pid", changed keys...}]}
+ * where each entry of "changes" has the shape of a person document (reg_person_json) holding only
+ * what the event changed, so access_filter_json can filter it. Items whose units (the
+ * residences the event touched) are not within in_scope (NULL: everywhere) are skipped, as are
+ * bulk imports (their people are loaded, not changed one by one). At most limit items and
+ * max_scan journal rows per call; *next is the seq of the last row looked at (pass it as after
+ * for the next page) and *more says whether rows may follow. *items is the caller's.
+ */
+struct reg_changes_query {
+	int64_t after;
+	int limit;
+	int max_scan;
+	bool (*in_scope)(void *ctx, int unit);
+	void *ctx;
+};
+int reg_changes(struct reg *r, const struct reg_changes_query *q, json_t **items, int64_t *next,
+		bool *more, struct pop_err *err) POP_MUST_USE;
 
 /* The event types, for help texts: a NULL-terminated list of {name, summary}. */
 struct reg_event_type {

@@ -223,6 +223,21 @@ FWD(client_by_secret_id,
     (struct store * st, const char *secret_id, struct store_client *out, struct pop_err *err),
     (F(st)->inner, secret_id, out, err))
 
+FWD(event_after,
+    (struct store * st, int64_t after, int limit, store_journal_fn *fn, void *ctx,
+     struct pop_err *err),
+    (F(st)->inner, after, limit, fn, ctx, err))
+FWD_WRITE(event_units, (struct store * st, int64_t seq, const char *units, struct pop_err *err),
+	  (F(st)->inner, seq, units, err))
+FWD(idem_get,
+    (struct store * st, const char *client, const char *key, int64_t not_before,
+     struct store_idem *out, struct pop_err *err),
+    (F(st)->inner, client, key, not_before, out, err))
+FWD_WRITE(idem_put,
+	  (struct store * st, const struct store_idem *r, int64_t expired_before,
+	   struct pop_err *err),
+	  (F(st)->inner, r, expired_before, err))
+
 static const struct store_ops fault_ops = {
 	.version = STORE_OPS_VERSION,
 	.caps = STORE_CAP_INTEGRITY,
@@ -288,6 +303,10 @@ static const struct store_ops fault_ops = {
 	.client_get = fa_client_get,
 	.client_list = fa_client_list,
 	.client_by_secret_id = fa_client_by_secret_id,
+	.event_after = fa_event_after,
+	.event_units = fa_event_units,
+	.idem_get = fa_idem_get,
+	.idem_put = fa_idem_put,
 };
 
 int store__fault_open(const char *inner_uri, int create, struct store **out, struct pop_err *err)

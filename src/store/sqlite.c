@@ -98,6 +98,17 @@ static const char *const migrations[] = {
 	"DROP INDEX person_name_fold;"
 	"CREATE INDEX person_search_key ON person(name_key, dob, pid, sex, status);"
 	"CREATE INDEX person_search_fold ON person(name_fold, dob, pid, sex, status);",
+	/* 5: the data-sharing API's writes and change feed (docs/API.md): the 2025 units each
+	 * journal event touched (its subjects' residences before and after, "01,79"; NULL for
+	 * events from before), and the answers to requests with an Idempotency-Key, kept in the
+	 * transaction of the write they answer. The change feed walks event by seq (its rowid). */
+	"ALTER TABLE event ADD COLUMN units TEXT;"
+	"CREATE TABLE idempotency("
+	" client TEXT NOT NULL, key TEXT NOT NULL,"
+	" request_hash BLOB NOT NULL CHECK (length(request_hash) = 32),"
+	" status INTEGER NOT NULL, body TEXT NOT NULL, created_ms INTEGER NOT NULL,"
+	" PRIMARY KEY (client, key));"
+	"CREATE INDEX idempotency_created ON idempotency(created_ms);",
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 #define CLIENT_COLS                                                                        \
@@ -197,6 +208,11 @@ enum stmt_id {
 	S_CLIENT_GET,
 	S_CLIENT_LIST,
 	S_CLIENT_BY_SECRET,
+	S_EVENT_AFTER,
+	S_EVENT_UNITS,
+	S_IDEM_GET,
+	S_IDEM_PUT,
+	S_IDEM_PURGE,
 	N_STMT
 };
 
@@ -358,6 +374,20 @@ static const char *const stmt_sql[N_STMT] = {
 	[S_CLIENT_BY_SECRET] = "SELECT " CLIENT_COLS " FROM client WHERE secret_id = ?1"
 			       " UNION ALL SELECT " CLIENT_COLS " FROM client"
 			       " WHERE prev_secret_id = ?1 LIMIT 1",
+	[S_EVENT_AFTER] = "SELECT seq, type, effective, recorded_at, actor, legal_basis, payload,"
+			  " units FROM event WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+	[S_EVENT_UNITS] = "UPDATE event SET units = ?2 WHERE seq = ?1",
+	[S_IDEM_GET] = "SELECT request_hash, status, body, created_ms FROM idempotency"
+		       " WHERE client = ?1 AND key = ?2 AND created_ms >= ?3",
+	/* A record past its lifetime (created before ?7) is replaced; a live one is kept, and
+	 * the statement then changes nothing (the caller's conflict). */
+	[S_IDEM_PUT] = "INSERT INTO idempotency(client, key, request_hash, status, body, created_ms)"
+		       " VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(client, key) DO UPDATE SET"
+		       " request_hash = excluded.request_hash, status = excluded.status,"
+		       " body = excluded.body, created_ms = excluded.created_ms"
+		       " WHERE idempotency.created_ms < ?7",
+	[S_IDEM_PURGE] = "DELETE FROM idempotency WHERE rowid IN (SELECT rowid FROM idempotency"
+			 " WHERE created_ms < ?1 ORDER BY created_ms LIMIT ?2)",
 };
 
 struct sqlite_store {
@@ -2180,6 +2210,122 @@ static int sq_client_list(struct store *st, store_client_fn *fn, void *ctx, stru
 
 /* ---- open, migrate, close ---- */
 
+/* ---- the API's writes and change feed ---- */
+
+static int sq_event_after(struct store *st, int64_t after_seq, int limit, store_journal_fn *fn,
+			  void *ctx, struct pop_err *err)
+{
+	struct sqlite_store *s = S(st);
+	sqlite3_stmt *q = prep(s, S_EVENT_AFTER, err);
+	if (!q)
+		return POP_ESTORE;
+	sqlite3_bind_int64(q, 1, after_seq);
+	sqlite3_bind_int(q, 2, limit);
+	int rc;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct event e;
+		memset(&e, 0, sizeof e);
+		e.seq = sqlite3_column_int64(q, 0);
+		col_str(q, 1, e.type, sizeof e.type);
+		if (col_date(q, 2, &e.effective))
+			return done(q, corrupt(err, "event"));
+		e.recorded_at = sqlite3_column_int64(q, 3);
+		col_str(q, 4, e.actor, sizeof e.actor);
+		col_str(q, 5, e.legal_basis, sizeof e.legal_basis);
+		e.payload = (const char *)sqlite3_column_text(q, 6);
+		e.payload_len = (size_t)sqlite3_column_bytes(q, 6);
+		if (!e.payload)
+			return done(q, corrupt(err, "event"));
+		const char *units = (const char *)sqlite3_column_text(q, 7);
+		int stop = fn(ctx, &e, units);
+		if (stop)
+			return done(q, stop);
+	}
+	return done(q, rc == SQLITE_DONE ? 0 : fail_db(s, rc, err));
+}
+
+static int sq_event_units(struct store *st, int64_t seq, const char *units, struct pop_err *err)
+{
+	struct sqlite_store *s = S(st);
+	sqlite3_stmt *q = prep(s, S_EVENT_UNITS, err);
+	if (!q)
+		return POP_ESTORE;
+	sqlite3_bind_int64(q, 1, seq);
+	bind_str(q, 2, units);
+	int rc = step_done(s, q, err);
+	if (rc == 0 && sqlite3_changes(s->db) != 1)
+		return pop_fail(err, POP_ENOTFOUND, "event-not-found", "no journal event %lld",
+				(long long)seq);
+	return rc;
+}
+
+static int sq_idem_get(struct store *st, const char *client, const char *key,
+		       int64_t not_before_ms, struct store_idem *out, struct pop_err *err)
+{
+	struct sqlite_store *s = S(st);
+	sqlite3_stmt *q = prep(s, S_IDEM_GET, err);
+	if (!q)
+		return POP_ESTORE;
+	bind_str(q, 1, client);
+	bind_str(q, 2, key);
+	sqlite3_bind_int64(q, 3, not_before_ms);
+	int rc = sqlite3_step(q);
+	if (rc == SQLITE_DONE)
+		return done(q, pop_fail(err, POP_ENOTFOUND, "idempotency-not-found",
+					"no answer kept for this key"));
+	if (rc != SQLITE_ROW)
+		return done(q, fail_db(s, rc, err));
+	const void *h = sqlite3_column_blob(q, 0);
+	int hl = sqlite3_column_bytes(q, 0);
+	const char *body = (const char *)sqlite3_column_text(q, 2);
+	size_t bl = (size_t)sqlite3_column_bytes(q, 2);
+	if (!h || hl != STORE_IDEM_HASH || !body)
+		return done(q, corrupt(err, "idempotency"));
+	if (bl >= sizeof out->body)
+		return done(q, pop_fail(err, POP_ETOOBIG, "idempotency-body",
+					"a kept answer is over %zu bytes", sizeof out->body));
+	snprintf(out->client, sizeof out->client, "%s", client);
+	snprintf(out->key, sizeof out->key, "%s", key);
+	memcpy(out->request_hash, h, STORE_IDEM_HASH);
+	out->status = sqlite3_column_int(q, 1);
+	memcpy(out->body, body, bl);
+	out->body[bl] = '\0';
+	out->body_len = bl;
+	out->created_ms = sqlite3_column_int64(q, 3);
+	return done(q, 0);
+}
+
+#define IDEM_PURGE_BATCH 16 /* expired records removed by each put, so the table stays small */
+
+static int sq_idem_put(struct store *st, const struct store_idem *r, int64_t expired_before_ms,
+		       struct pop_err *err)
+{
+	struct sqlite_store *s = S(st);
+	sqlite3_stmt *q = prep(s, S_IDEM_PURGE, err);
+	if (!q)
+		return POP_ESTORE;
+	sqlite3_bind_int64(q, 1, expired_before_ms);
+	sqlite3_bind_int(q, 2, IDEM_PURGE_BATCH);
+	int rc = step_done(s, q, err);
+	if (rc)
+		return rc;
+	if (!(q = prep(s, S_IDEM_PUT, err)))
+		return POP_ESTORE;
+	bind_str(q, 1, r->client);
+	bind_str(q, 2, r->key);
+	sqlite3_bind_blob(q, 3, r->request_hash, STORE_IDEM_HASH, SQLITE_STATIC);
+	sqlite3_bind_int(q, 4, r->status);
+	sqlite3_bind_text(q, 5, r->body, (int)r->body_len, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 6, r->created_ms);
+	sqlite3_bind_int64(q, 7, expired_before_ms);
+	if ((rc = step_done(s, q, err)))
+		return rc;
+	if (sqlite3_changes(s->db) != 1)
+		return pop_fail(err, POP_ECONFLICT, "idempotency-key-taken",
+				"the key already has an answer");
+	return 0;
+}
+
 static void sq_close(struct store *st)
 {
 	struct sqlite_store *s = S(st);
@@ -2292,6 +2438,10 @@ static const struct store_ops sqlite_ops = {
 	.client_get = sq_client_get,
 	.client_list = sq_client_list,
 	.client_by_secret_id = sq_client_by_secret_id,
+	.event_after = sq_event_after,
+	.event_units = sq_event_units,
+	.idem_get = sq_idem_get,
+	.idem_put = sq_idem_put,
 };
 
 /*

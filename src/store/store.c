@@ -362,3 +362,26 @@ int store_client_by_secret_id(struct store *st, const char *secret_id, struct st
 {
 	return st->ops->client_by_secret_id(st, secret_id, out, err);
 }
+
+int store_event_after(struct store *st, int64_t after_seq, int limit, store_journal_fn *fn,
+		      void *ctx, struct pop_err *err)
+{
+	return st->ops->event_after(st, after_seq, limit, fn, ctx, err);
+}
+
+int store_event_units(struct store *st, int64_t seq, const char *units, struct pop_err *err)
+{
+	return st->ops->event_units(st, seq, units, err);
+}
+
+int store_idem_get(struct store *st, const char *client, const char *key, int64_t not_before_ms,
+		   struct store_idem *out, struct pop_err *err)
+{
+	return st->ops->idem_get(st, client, key, not_before_ms, out, err);
+}
+
+int store_idem_put(struct store *st, const struct store_idem *r, int64_t expired_before_ms,
+		   struct pop_err *err)
+{
+	return st->ops->idem_put(st, r, expired_before_ms, err);
+}

@@ -181,6 +181,31 @@ struct store_client {
 
 typedef int store_client_fn(void *ctx, const struct store_client *c);
 
+/*
+ * The journal in seq order, for the change feed: each event with the 2025 units it touched as
+ * recorded by store_event_units ("01,79"; NULL for events recorded before that existed). The
+ * event's subjects are not filled in (n_subjects 0). Strings are valid during the callback only.
+ */
+typedef int store_journal_fn(void *ctx, const struct event *e, const char *units);
+
+/*
+ * What an API write with an Idempotency-Key was answered (POST /v1/events, docs/API.md): kept
+ * in the transaction of the write, so the answer exists exactly when the write does.
+ */
+#define STORE_IDEM_KEY_MAX  64
+#define STORE_IDEM_HASH     32
+#define STORE_IDEM_BODY_MAX 8192 /* bytes of a kept answer, NUL excluded */
+
+struct store_idem {
+	char client[33];
+	char key[STORE_IDEM_KEY_MAX + 1];
+	uint8_t request_hash[STORE_IDEM_HASH]; /* of the request the answer was for */
+	int status;
+	int64_t created_ms;
+	size_t body_len;
+	char body[STORE_IDEM_BODY_MAX + 1];
+};
+
 struct store_ops {
 	int version; /* STORE_OPS_VERSION */
 	unsigned caps;
@@ -286,6 +311,15 @@ struct store_ops {
 	int (*client_list)(struct store *st, store_client_fn *fn, void *ctx, struct pop_err *err);
 	int (*client_by_secret_id)(struct store *st, const char *secret_id,
 				   struct store_client *out, struct pop_err *err);
+
+	/* The API's writes and change feed. */
+	int (*event_after)(struct store *st, int64_t after_seq, int limit, store_journal_fn *fn,
+			   void *ctx, struct pop_err *err);
+	int (*event_units)(struct store *st, int64_t seq, const char *units, struct pop_err *err);
+	int (*idem_get)(struct store *st, const char *client, const char *key, int64_t not_before_ms,
+			struct store_idem *out, struct pop_err *err);
+	int (*idem_put)(struct store *st, const struct store_idem *r, int64_t expired_before_ms,
+			struct pop_err *err);
 };
 
 /* Every backend's connection starts with this. */
@@ -503,5 +537,27 @@ int store_client_list(struct store *st, store_client_fn *fn, void *ctx,
 		      struct pop_err *err) POP_MUST_USE;
 int store_client_by_secret_id(struct store *st, const char *secret_id, struct store_client *out,
 			      struct pop_err *err) POP_MUST_USE;
+
+/*
+ * The change feed's walk of the journal: fn for up to limit events with seq > after_seq, in seq
+ * order (seq is the journal's primary key: an index range scan). store_event_units records the
+ * units an event touched (inside the transaction that appended it); POP_ENOTFOUND without it.
+ */
+int store_event_after(struct store *st, int64_t after_seq, int limit, store_journal_fn *fn,
+		      void *ctx, struct pop_err *err) POP_MUST_USE;
+int store_event_units(struct store *st, int64_t seq, const char *units,
+		      struct pop_err *err) POP_MUST_USE;
+
+/*
+ * Idempotency records. idem_get: the answer kept for (client, key) if it was made at or after
+ * not_before_ms, else POP_ENOTFOUND (an expired record counts as none). idem_put: keeps r,
+ * replacing a record of (client, key) made before expired_before_ms, and removes a few expired
+ * records of any client; POP_ECONFLICT (rule idempotency-key-taken) when a live record exists,
+ * e.g. a concurrent request with the same key committed first.
+ */
+int store_idem_get(struct store *st, const char *client, const char *key, int64_t not_before_ms,
+		   struct store_idem *out, struct pop_err *err) POP_MUST_USE;
+int store_idem_put(struct store *st, const struct store_idem *r, int64_t expired_before_ms,
+		   struct pop_err *err) POP_MUST_USE;
 
 #endif
