@@ -142,4 +142,8 @@ int http_guard_pid(struct http_guard *g, const struct http_match *m, int64_t *pi
 /* The value of query parameter key (MHD-decoded), or NULL. */
 const char *http_guard_query(struct http_guard *g, const char *key);
 
+/* The read endpoints (persons.c), for the route table. */
+http_handler_fn http__h_person, http__h_residence, http__h_household, http__h_confirmation,
+    http__h_access_log, http__h_search;
+
 #endif

@@ -7,6 +7,7 @@
 #include "http/http_int.h"
 
 #include "audit/audit.h"
+#include "http/guard.h"
 
 #include <stdio.h>
 #include <time.h>
@@ -93,5 +94,11 @@ const struct http_route http__routes[] = {
     {"GET", "/metrics", h_metrics},
     {"GET", "/v1", h_index},
     {"GET", "/v1/openapi.json", h_openapi},
+    {"POST", "/v1/persons/search", http__h_search},
+    {"GET", "/v1/persons/{pid}", http__h_person},
+    {"GET", "/v1/persons/{pid}/residence", http__h_residence},
+    {"GET", "/v1/persons/{pid}/household", http__h_household},
+    {"GET", "/v1/persons/{pid}/access-log", http__h_access_log},
+    {"GET", "/v1/residence-confirmations/{pid}", http__h_confirmation},
 };
 const size_t http__n_routes = sizeof http__routes / sizeof http__routes[0];
