@@ -7,6 +7,7 @@
 #include "http/http_int.h"
 
 #include "audit/audit.h"
+#include "http/events.h"
 #include "http/guard.h"
 
 #include <stdio.h>
@@ -100,5 +101,7 @@ const struct http_route http__routes[] = {
     {"GET", "/v1/persons/{pid}/household", http__h_household},
     {"GET", "/v1/persons/{pid}/access-log", http__h_access_log},
     {"GET", "/v1/residence-confirmations/{pid}", http__h_confirmation},
+    {"POST", "/v1/events", http__h_events_post},
+    {"GET", "/v1/changes", http__h_changes},
 };
 const size_t http__n_routes = sizeof http__routes / sizeof http__routes[0];

@@ -97,6 +97,9 @@ void http__worker_reg_drop(struct http_worker *w);
  */
 int http__send(struct http_req *rq, unsigned status, const char *content_type, const char *body,
                size_t len) POP_MUST_USE;
+/* The same with one extra header (Idempotent-Replayed); hname NULL: none. */
+int http__send_hdr(struct http_req *rq, unsigned status, const char *content_type,
+                   const char *body, size_t len, const char *hname, const char *hval) POP_MUST_USE;
 /* Renders j (compact, key order kept) into the arena and sends it; j stays the caller's. */
 int http__send_json(struct http_req *rq, unsigned status, json_t *j) POP_MUST_USE;
 /*

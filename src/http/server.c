@@ -198,6 +198,12 @@ int http__send(struct http_req *rq, unsigned status, const char *content_type, c
         return send_full(rq, status, content_type, body, len, NULL, NULL);
 }
 
+int http__send_hdr(struct http_req *rq, unsigned status, const char *content_type,
+                   const char *body, size_t len, const char *hname, const char *hval)
+{
+        return send_full(rq, status, content_type, body, len, hname, hval);
+}
+
 static int dump_cb(const char *data, size_t n, void *ctx)
 {
         struct http_buf *b = ctx;

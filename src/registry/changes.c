@@ -214,6 +214,11 @@ static json_t *changes_of(const char *type, json_t *ev, json_t *date)
         return list;
 }
 
+json_t *reg_change_docs(const char *type, json_t *ev, json_t *date)
+{
+        return changes_of(type, ev, date);
+}
+
 static int on_event(void *ctx, const struct event *e, const char *units)
 {
         struct walk *w = ctx;

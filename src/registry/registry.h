@@ -92,6 +92,13 @@ struct reg_changes_query {
 int reg_changes(struct reg *r, const struct reg_changes_query *q, json_t **items, int64_t *next,
 		bool *more, struct pop_err *err) POP_MUST_USE;
 
+/*
+ * What an event (its JSON, with the personal IDs it names or allocated) changes about each
+ * person, as the entries of a change item's "changes": a new array, one person document per
+ * person, holding only the changed keys. date is the event's effective date (a JSON string).
+ */
+json_t *reg_change_docs(const char *type, json_t *ev, json_t *date);
+
 /* The event types, for help texts: a NULL-terminated list of {name, summary}. */
 struct reg_event_type {
 	const char *name;
