@@ -649,16 +649,22 @@ static int deferred_checks(struct imp *m)
 {
         struct pop_err e = {0};
         struct deferred d = {.m = m, .q = STORE_IMPORT_HOUSEHOLDS};
+        double t = now_s();
         int rc = store_import_deferred(m->st, d.q, on_deferred, &d, &e);
+        trace("end check of households", t);
         if (rc == 0) {
+                t = now_s();
                 d.q = STORE_IMPORT_SPOUSES;
                 rc = store_import_deferred(m->st, d.q, on_deferred, &d, &e);
+                trace("end check of spouses", t);
         }
         /* A refusal refuses who depends on it, and so on: until nothing more is refused. */
         d.q = STORE_IMPORT_DEPENDENTS;
         for (int64_t before = -1; rc == 0 && d.n != before;) {
                 before = d.n;
+                t = now_s();
                 rc = store_import_deferred(m->st, d.q, on_deferred, &d, &e);
+                trace("end check of dependents", t);
         }
         if (rc && !m->err->msg[0])
                 *m->err = e;

@@ -326,9 +326,9 @@ static const char *const stmt_sql[N_STMT] = {
 			    " WHERE s.pid NOT IN (SELECT pid FROM temp.imp_rej) ORDER BY p.src",
 	[S_IMP_Q_HOUSEHOLDS] = "SELECT r.pid, p.src, 0, h.key, h.heads, h.refused_heads"
 			       " FROM temp.imp_hh h"
-			       " JOIN residence r ON r.household = h.id AND r.kind = 'P'"
-			       " AND r.ended IS NULL JOIN temp.imp_p p ON p.pid = r.pid"
-			       " WHERE h.id IS NOT NULL AND h.heads != 1"
+			       " CROSS JOIN residence r ON r.household = h.id AND r.kind = 'P'"
+			       " AND r.ended IS NULL CROSS JOIN temp.imp_p p ON p.pid = r.pid"
+			       " WHERE +h.id IS NOT NULL AND h.heads != 1"
 			       " AND r.pid NOT IN (SELECT pid FROM temp.imp_rej) ORDER BY p.src",
 	/* Who depends on the IDs refused since the last call (done = 2 while this runs). The
 	 * temporary tables have no statistics: CROSS JOIN makes the few refused IDs drive. */
