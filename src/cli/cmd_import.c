@@ -143,11 +143,21 @@ static double now_s(void)
         return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* On a terminal a bar redrawn at most 5 times a second; elsewhere a line every 10 seconds. */
-static void on_progress(void *ctx, uint64_t done, uint64_t total, int64_t records)
+/* On a terminal a bar redrawn at most 5 times a second; elsewhere a line every 10 seconds. The
+ * steps after the last line (indexes, checks, commit) are shown as they start. */
+static void on_progress(void *ctx, uint64_t done, uint64_t total, int64_t records,
+                        const char *phase)
 {
         struct progress *p = ctx;
         double t = now_s();
+        if (phase) {
+                if (p->tty) {
+                        fprintf(stderr, "\r\033[K%lld records read, %s...", (long long)records,
+                                phase);
+                        p->shown = true;
+                }
+                return;
+        }
         if (t - p->last < (p->tty ? 0.2 : 10.0))
                 return;
         p->last = t;

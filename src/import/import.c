@@ -673,6 +673,12 @@ static int deferred_checks(struct imp *m)
 
 /* ---- the run ---- */
 
+static void phase(const struct imp *m, uint64_t total, const char *what)
+{
+        if (m->o->progress)
+                m->o->progress(m->o->progress_ctx, total, total, m->stats->lines, what);
+}
+
 static const char *mode_name(enum imp_mode mode)
 {
         return mode == IMP_VALID_ONLY ? "valid-only" : "all-or-nothing";
@@ -756,7 +762,7 @@ static int consume(struct imp *m, struct reader *rd, uint64_t total)
                         return rc;
                 if (m->o->progress)
                         m->o->progress(m->o->progress_ctx, before + b->offset, total,
-                                       m->stats->lines);
+                                       m->stats->lines, NULL);
                 if (b->file_end) {
                         memcpy(m->fs[b->file].sha256, b->sha256, sizeof b->sha256);
                         before += b->offset;
@@ -846,10 +852,12 @@ int imp_run(struct reg *r, const struct reg_ctx *ctx, const char *const *files, 
                         "import: lines %.3fs (waiting for the reader %.3fs, writing %.3fs)\n",
                         now_s() - t_start, m.t_wait, m.t_load);
         double t = now_s();
+        phase(&m, total, "building indexes");
         if ((rc = store_import_rebuild(m.st, m.seq, err)))
                 goto rollback;
         trace("index rebuild", t);
         t = now_s();
+        phase(&m, total, "checking");
         if ((rc = deferred_checks(&m)))
                 goto rollback;
         trace("end checks", t);
@@ -863,6 +871,7 @@ int imp_run(struct reg *r, const struct reg_ctx *ctx, const char *const *files, 
         if (stats->rejected && (rc = store_import_purge(m.st, m.seq, &purged, err)))
                 goto rollback;
         t = now_s();
+        phase(&m, total, "committing");
         if ((rc = journal(&m, n_files, true)) || (rc = store_commit(m.st, err)))
                 goto rollback;
         trace("commit", t);

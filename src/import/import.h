@@ -30,8 +30,11 @@
 enum imp_format { IMP_JSONL = 1, IMP_CSV = 2 };
 enum imp_mode { IMP_ALL_OR_NOTHING = 1, IMP_VALID_ONLY = 2 };
 
-/* Progress: bytes of all files read so far and their total (0 when unknown). */
-typedef void imp_progress_fn(void *ctx, uint64_t done, uint64_t total, int64_t records);
+/* Progress: bytes of all files read so far and their total (0 when unknown); after the last
+ * line, `phase` names the step that runs ("building indexes", "checking", "committing"), else it
+ * is NULL. */
+typedef void imp_progress_fn(void *ctx, uint64_t done, uint64_t total, int64_t records,
+                             const char *phase);
 
 struct imp_opts {
         enum imp_mode mode;
