@@ -12,7 +12,7 @@ pkgs=(
 # Extra groups are asked for by name (e.g. "bench" for the benchmark peers).
 for group in "$@"; do
   case "$group" in
-    bench) pkgs+=(hyperfine nginx-light wrk) ;;
+    bench) pkgs+=(hyperfine nginx-light wrk postgresql time bc) ;;
     *) echo "deps.sh: unknown group '$group'" >&2; exit 2 ;;
   esac
 done
