@@ -150,7 +150,7 @@ for n in $sizes; do
     med=$(jq -r "select(.n==$n and .impl==\"$impl\") | .s" "$results" | median)
     rss=$(jq -r "select(.n==$n and .impl==\"$impl\") | .rss_kb" "$results" | sort -g | tail -1)
     rate=$(echo "$n / $med" | bc)
-    ratio=$(echo "scale=2; $pg_med / $med" | bc)
+    ratio=$(printf '%.2f' "$(echo "scale=4; $pg_med / $med" | bc)")
     printf '%-16s %11s %10.2f %12s %12s %10s\n' "$impl" "$n" "$med" "$rate" "$((rss / 1024))" "$ratio"
     echo "{\"bench\":\"import\",\"impl\":\"$impl\",\"people\":$n,\"reps\":$reps,\"median_s\":$med,\"rows_per_s\":$rate,\"peak_rss_mb\":$((rss / 1024)),\"vs_postgres_copy\":$ratio,\"csv_bytes\":$bytes}"
   done
