@@ -6,12 +6,13 @@
  * entry is detected by audit_verify, and by anyone holding the public key and an export.
  * docs/AUDIT.md defines the formats byte by byte.
  *
- * Writes go through one `struct audit` per process: audit_log enqueues an entry and blocks until
- * the transaction holding it is committed (group commit: a writer thread with its own store
- * connection drains the queue, appends every pending entry in one transaction and commits with
- * synchronous=FULL), so a caller that got 0 may answer: the entry is durable. Any number of
- * threads may call audit_log at once. Reads of the log (verify, export, access log) take a store
- * connection of the caller's.
+ * Writes go through one `struct audit` per process (group commit: a writer thread with its own
+ * store connection drains the queue, appends every pending entry in one transaction and commits
+ * with synchronous=FULL). audit_log_async queues entries and returns at once; the writer calls
+ * back once their transaction is committed, so the callback may release the answer: the entries
+ * are durable. audit_log blocks until then (built on the async call). Any number of threads may
+ * call them at once. Reads of the log (verify, export, access log) take a store connection of the
+ * caller's.
  */
 #ifndef POP_AUDIT_AUDIT_H
 #define POP_AUDIT_AUDIT_H
@@ -58,6 +59,7 @@ struct audit_opts {
         int checkpoint_every;       /* a checkpoint after this many entries; 0: 1000 */
         int checkpoint_interval_ms; /* and after this long with unsealed entries; 0: 60000 */
         int max_batch;              /* entries per transaction at most; 0: 4096 */
+        int max_queue; /* entries waiting at most, else POP_EAGAIN audit-busy; 0: 65536 */
 };
 
 struct audit_stats {
@@ -69,6 +71,8 @@ struct audit_stats {
 
 struct audit;
 
+#define AUDIT_MANY_MAX 1024 /* entries of one request */
+
 /*
  * Opens the audit log of the registry at uri for writing, with the signing key at key_path
  * (created mode 0600 at first use and its public key recorded in the registry; an existing file
@@ -79,6 +83,26 @@ int audit_open(const char *uri, const char *key_path, const struct audit_opts *o
                struct audit **out, struct pop_err *err) POP_MUST_USE;
 
 /*
+ * Called once per request of audit_log_async, on the writer thread, after the transaction holding
+ * the request's entries committed (rc 0; seqs[i] the seq of entry i) or failed (rc < 0 and err
+ * saying why; nothing of the request is stored, seqs all 0). err and seqs are valid during the
+ * call only. The callback must not call into the audit handle and should be quick: the next batch
+ * waits for it.
+ */
+typedef void audit_done_fn(void *ctx, int rc, const struct pop_err *err, const int64_t *seqs);
+
+/*
+ * Queues n entries (1..AUDIT_MANY_MAX) as one request, copied, and returns at once: 0, and then
+ * cb(ctx, ...) is called exactly once when they are durable or their batch failed. A request's
+ * entries are never split over two transactions. Otherwise cb is never called and the code says
+ * why: POP_EINVAL (a malformed entry, nothing queued), POP_ETOOBIG, POP_ENOMEM, POP_EAGAIN with
+ * rule audit-closing (audit_close began) or audit-busy (over opts.max_queue entries are waiting:
+ * back-pressure instead of unbounded memory). Thread-safe.
+ */
+int audit_log_async(struct audit *a, const struct audit_entry *e, size_t n, audit_done_fn *cb,
+                    void *ctx, struct pop_err *err) POP_MUST_USE;
+
+/*
  * Appends one entry and returns once it is durable (0, with *seq set when seq is not NULL), or
  * once its transaction failed (nothing of it stored). POP_EINVAL when a field is malformed or over
  * its cap, before anything is queued. Thread-safe.
@@ -87,12 +111,11 @@ int audit_log(struct audit *a, const struct audit_entry *e, int64_t *seq,
               struct pop_err *err) POP_MUST_USE;
 
 /*
- * Appends n entries (up to AUDIT_MANY_MAX) queued together, so they usually share one commit:
- * a read that releases the data of several people logs one entry per person. Returns once all are
- * durable (0, seqs[i] set when seqs is not NULL), or the first error; when the queue split them
- * over two transactions and only one failed, the others stay (seqs[i] 0 for the failed ones).
+ * Appends n entries (up to AUDIT_MANY_MAX) as one request, committed in one transaction: a read
+ * that releases the data of several people logs one entry per person. Returns once all are
+ * durable (0, seqs[i] set when seqs is not NULL), or the error of their transaction (none stored,
+ * seqs all 0).
  */
-#define AUDIT_MANY_MAX 1024
 int audit_log_many(struct audit *a, const struct audit_entry *e, size_t n, int64_t *seqs,
                    struct pop_err *err) POP_MUST_USE;
 

@@ -1,18 +1,23 @@
 /*
- * The audit log's writer: group commit. Callers of audit_log put their entry on a queue and wait;
- * one writer thread, with its own store connection, takes everything queued (up to max_batch),
- * appends it in one transaction with the chain hashes, adds a signed checkpoint when one is due,
- * commits (synchronous=FULL: one fsync for the whole batch) and wakes the callers with the
- * outcome. While a batch commits the next one gathers, so under load one fsync serves many
- * entries and a caller waits for at most about two commits.
+ * The audit log's writer: group commit. Callers queue a request (one or more entries, copied,
+ * with a callback) and return at once (audit_log_async); one writer thread, with its own store
+ * connection, takes everything queued (whole requests, up to max_batch entries), appends it in
+ * one transaction with the chain hashes, adds a signed checkpoint when one is due, commits
+ * (synchronous=FULL: one fsync for the whole batch) and then calls every request's callback with
+ * the outcome. While a batch commits the next one gathers, so under load one fsync serves
+ * however many requests arrived meanwhile: the batch grows with the load, because no caller
+ * thread is held while it waits. audit_log and audit_log_many wait on their own callback.
+ *
+ * The queue is bounded by memory only: past max_queue entries a new request is refused with
+ * POP_EAGAIN (rule audit-busy) rather than letting it grow without end.
  *
  * The chain's head is read from the store inside each write transaction, so two processes on one
  * database (the server and a CLI command) extend one chain: the transaction's write lock orders
- * them. A failed batch is rolled back whole and every caller in it gets the error: nothing of it
+ * them. A failed batch is rolled back whole and every request in it gets the error: nothing of it
  * is stored, and the next batch chains from the unchanged head.
  *
  * Locking: `mu` guards the queue, the flags and the stats; the writer holds it only to take a
- * batch and to hand back results, never during store I/O.
+ * batch and to count the results, never during store I/O nor while it runs callbacks.
  */
 #include "audit/audit_int.h"
 
@@ -25,23 +30,32 @@
 #define DEFAULT_CHECKPOINT_EVERY 1000
 #define DEFAULT_CHECKPOINT_MS    60000
 #define DEFAULT_MAX_BATCH        4096
+#define DEFAULT_MAX_QUEUE        65536
 
-/* A caller's entry while it waits; lives on the caller's stack. */
-struct pending {
-        struct audit__canon c;
-        struct pending *next;
+/* One entry as queued: canonical, its strings in the request's block. */
+struct qentry {
+        const char *actor, *action, *fields, *purpose, *outcome, *rule, *request_id;
+        int64_t time_ms;
+        int64_t subject;
         int64_t seq;
-        int rc;
-        bool done;
-        struct pop_err err;
+};
+
+/* A caller's request: n entries and whom to tell. One allocation (entries, then the strings),
+ * the writer's from audit_log_async's return until after the callback. */
+struct request {
+        struct request *next;
+        audit_done_fn *cb;
+        void *ctx;
+        size_t n;
+        int64_t *seqs; /* n, for the callback */
+        struct qentry e[];
 };
 
 struct audit {
         pthread_mutex_t mu;
         pthread_cond_t work; /* the writer waits for entries (CLOCK_MONOTONIC timeouts) */
-        pthread_cond_t done; /* callers wait for their batch */
-        struct pending *head, *tail;
-        size_t depth;
+        struct request *head, *tail;
+        size_t depth; /* entries queued or being written */
         bool stopping;
         bool paused;   /* test hook */
         int fault_arm; /* test hook: arm the writer's store before its next batch */
@@ -76,11 +90,12 @@ static bool checkpoint_due(const struct audit *a, int64_t seq, bool force)
 }
 
 /*
- * One transaction: the n entries of list (n may be 0), then a checkpoint when due (always when
- * force and there are unsealed entries). Sets each entry's seq. Runs on the writer thread.
+ * One transaction: the entries of the requests of list (may be NULL), then a checkpoint when
+ * due (always when force and there are unsealed entries). Sets each entry's seq. Runs on the
+ * writer thread.
  */
-static int write_batch(struct audit *a, struct pending *list, size_t n, bool force,
-                       bool *checkpointed, struct pop_err *err)
+static int write_batch(struct audit *a, struct request *list, bool force, bool *checkpointed,
+                       struct pop_err *err)
 {
         struct store *st = a->st;
         int64_t seq;
@@ -98,25 +113,27 @@ static int write_batch(struct audit *a, struct pending *list, size_t n, bool for
                 a->last_cp_seq = cp.seq;
         else if (rc && rc != POP_ENOTFOUND)
                 goto fail;
-        struct pending *p = list;
-        for (size_t i = 0; i < n; i++, p = p->next) {
-                struct store_audit_entry e = {
-                    .seq = ++seq,
-                    .time_ms = p->c.time_ms,
-                    .actor = p->c.actor,
-                    .subject = p->c.subject,
-                    .action = p->c.action,
-                    .fields = p->c.fields,
-                    .purpose = p->c.purpose,
-                    .outcome = p->c.outcome,
-                    .rule = p->c.rule,
-                    .request_id = p->c.request_id,
-                };
-                audit__chain(prev, &e, e.hash);
-                if ((rc = store_audit_append(st, &e, err)))
-                        goto fail;
-                memcpy(prev, e.hash, sizeof prev);
-                p->seq = e.seq;
+        for (struct request *r = list; r; r = r->next) {
+                for (size_t i = 0; i < r->n; i++) {
+                        struct qentry *q = &r->e[i];
+                        struct store_audit_entry e = {
+                            .seq = ++seq,
+                            .time_ms = q->time_ms,
+                            .actor = q->actor,
+                            .subject = q->subject,
+                            .action = q->action,
+                            .fields = q->fields,
+                            .purpose = q->purpose,
+                            .outcome = q->outcome,
+                            .rule = q->rule,
+                            .request_id = q->request_id,
+                        };
+                        audit__chain(prev, &e, e.hash);
+                        if ((rc = store_audit_append(st, &e, err)))
+                                goto fail;
+                        memcpy(prev, e.hash, sizeof prev);
+                        q->seq = e.seq;
+                }
         }
         if (checkpoint_due(a, seq, force)) {
                 memset(&cp, 0, sizeof cp);
@@ -156,6 +173,19 @@ static struct timespec deadline_in(int64_t ms)
         return ts;
 }
 
+/* Tells every request of list its outcome (seqs on success) and frees it. Called without mu:
+ * a callback may take its own locks and wake threads. */
+static void finish_requests(struct request *list, int rc, const struct pop_err *err)
+{
+        for (struct request *r = list, *next; r; r = next) {
+                next = r->next;
+                for (size_t i = 0; i < r->n; i++)
+                        r->seqs[i] = rc ? 0 : r->e[i].seq;
+                r->cb(r->ctx, rc, rc ? err : NULL, r->seqs);
+                free(r);
+        }
+}
+
 static void *writer_main(void *arg)
 {
         struct audit *a = arg;
@@ -178,11 +208,14 @@ static void *writer_main(void *arg)
                 }
                 if (!a->head && !timer)
                         break; /* stopping, and nothing left to write */
-                struct pending *list = a->head, *last = NULL;
+                /* Whole requests, so that a request's entries commit or fail together; at least
+                 * one request, however many entries it holds. */
+                struct request *list = a->head, *last = NULL;
                 size_t n = 0;
-                for (struct pending *p = list; p && n < (size_t)a->opts.max_batch; p = p->next) {
-                        last = p;
-                        n++;
+                for (struct request *r = list;
+                     r && (n == 0 || n + r->n <= (size_t)a->opts.max_batch); r = r->next) {
+                        last = r;
+                        n += r->n;
                 }
                 if (last) {
                         a->head = last->next;
@@ -198,16 +231,9 @@ static void *writer_main(void *arg)
                         store_fault_arm(a->st, arm);
                 struct pop_err err = {0};
                 bool checkpointed = false;
-                int rc = write_batch(a, list, n, false, &checkpointed, &err);
+                int rc = write_batch(a, list, false, &checkpointed, &err);
 
                 pthread_mutex_lock(&a->mu);
-                for (struct pending *p = list, *next; p; p = next) {
-                        next = p->next; /* p belongs to its caller once done is set */
-                        p->rc = rc;
-                        if (rc)
-                                p->err = err;
-                        p->done = true;
-                }
                 a->depth -= n;
                 if (rc) {
                         a->stats.failed += (int64_t)n;
@@ -220,14 +246,16 @@ static void *writer_main(void *arg)
                         /* A timed checkpoint failed: try again after another interval. */
                         a->last_cp_mono = mono_ms();
                 }
-                pthread_cond_broadcast(&a->done);
+                pthread_mutex_unlock(&a->mu);
+                finish_requests(list, rc, &err);
+                pthread_mutex_lock(&a->mu);
         }
         pthread_mutex_unlock(&a->mu);
 
         /* Clean shutdown: seal the head. */
         bool checkpointed = false;
         struct pop_err err = {0};
-        int rc = write_batch(a, NULL, 0, true, &checkpointed, &err);
+        int rc = write_batch(a, NULL, true, &checkpointed, &err);
         pthread_mutex_lock(&a->mu);
         a->close_rc = rc;
         a->close_err = err;
@@ -241,7 +269,6 @@ static void audit_free(struct audit *a)
         store_close(a->st);
         sodium_memzero(a->sk, sizeof a->sk);
         pthread_cond_destroy(&a->work);
-        pthread_cond_destroy(&a->done);
         pthread_mutex_destroy(&a->mu);
         free(a);
 }
@@ -259,7 +286,6 @@ int audit_open(const char *uri, const char *key_path, const struct audit_opts *o
         pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
         pthread_cond_init(&a->work, &ca);
         pthread_condattr_destroy(&ca);
-        pthread_cond_init(&a->done, NULL);
         if (opts)
                 a->opts = *opts;
         if (a->opts.checkpoint_every <= 0)
@@ -268,6 +294,8 @@ int audit_open(const char *uri, const char *key_path, const struct audit_opts *o
                 a->opts.checkpoint_interval_ms = DEFAULT_CHECKPOINT_MS;
         if (a->opts.max_batch <= 0)
                 a->opts.max_batch = DEFAULT_MAX_BATCH;
+        if (a->opts.max_queue <= 0)
+                a->opts.max_queue = DEFAULT_MAX_QUEUE;
         uint8_t pk[AUDIT_PK_BYTES], hash[AUDIT_HASH_BYTES];
         struct store_audit_checkpoint cp;
         int rc;
@@ -291,36 +319,169 @@ fail:
         return rc;
 }
 
-int audit_log(struct audit *a, const struct audit_entry *e, int64_t *seq, struct pop_err *err)
+/* The bytes of c's strings, NULs included. */
+static size_t canon_bytes(const struct audit__canon *c)
 {
-        struct pending p;
-        memset(&p, 0, sizeof p);
-        int rc = audit__canonicalize(e, &p.c, err);
+        return strlen(c->actor) + strlen(c->action) + strlen(c->fields) + strlen(c->purpose) +
+               strlen(c->outcome) + strlen(c->rule) + strlen(c->request_id) + 7;
+}
+
+static const char *put_text(char **at, const char *s)
+{
+        size_t len = strlen(s) + 1;
+        char *p = *at;
+        memcpy(p, s, len);
+        *at += len;
+        return p;
+}
+
+/*
+ * A request of the n entries of e, canonical and compact (a queued entry holds its strings'
+ * bytes, not the caps). Validates every entry first: nothing is allocated for a bad one.
+ */
+static int request_new(const struct audit_entry *e, size_t n, audit_done_fn *cb, void *ctx,
+                       struct request **out, struct pop_err *err)
+{
+        struct audit__canon c;
+        size_t text = 0;
+        int rc;
+        *out = NULL;
+        for (size_t i = 0; i < n; i++) {
+                if ((rc = audit__canonicalize(&e[i], &c, err)))
+                        return rc;
+                text += canon_bytes(&c);
+        }
+        size_t head = sizeof(struct request) + n * sizeof(struct qentry);
+        struct request *r = malloc(head + n * sizeof(int64_t) + text);
+        if (!r)
+                return pop_fail(err, POP_ENOMEM, "nomem", "out of memory");
+        r->next = NULL;
+        r->cb = cb;
+        r->ctx = ctx;
+        r->n = n;
+        r->seqs = (int64_t *)((char *)r + head);
+        char *at = (char *)(r->seqs + n);
+        for (size_t i = 0; i < n; i++) {
+                /* One entry: c still holds it from the first pass. */
+                if (n > 1 && (rc = audit__canonicalize(&e[i], &c, err))) {
+                        free(r);
+                        return rc;
+                }
+                struct qentry *q = &r->e[i];
+                q->actor = put_text(&at, c.actor);
+                q->action = put_text(&at, c.action);
+                q->fields = put_text(&at, c.fields);
+                q->purpose = put_text(&at, c.purpose);
+                q->outcome = put_text(&at, c.outcome);
+                q->rule = put_text(&at, c.rule);
+                q->request_id = put_text(&at, c.request_id);
+                q->time_ms = c.time_ms;
+                q->subject = c.subject;
+                q->seq = 0;
+        }
+        *out = r;
+        return 0;
+}
+
+int audit_log_async(struct audit *a, const struct audit_entry *e, size_t n, audit_done_fn *cb,
+                    void *ctx, struct pop_err *err)
+{
+        if (n == 0 || !cb)
+                return pop_fail(err, POP_EINVAL, "audit-async", "no entries or no callback");
+        if (n > AUDIT_MANY_MAX)
+                return pop_fail(err, POP_ETOOBIG, "audit-many", "over %d audit entries at once",
+                                AUDIT_MANY_MAX);
+        struct request *r = NULL;
+        int rc = request_new(e, n, cb, ctx, &r, err);
         if (rc)
                 return rc;
         pthread_mutex_lock(&a->mu);
         if (a->stopping) {
-                pthread_mutex_unlock(&a->mu);
-                return pop_fail(err, POP_EAGAIN, "audit-closing", "the audit log is closing");
+                rc = pop_fail(err, POP_EAGAIN, "audit-closing", "the audit log is closing");
+        } else if (a->depth + n > (size_t)a->opts.max_queue) {
+                rc = pop_fail(err, POP_EAGAIN, "audit-busy",
+                              "the audit log has %zu entries waiting to be written", a->depth);
+        } else {
+                if (a->tail)
+                        a->tail->next = r;
+                else
+                        a->head = r;
+                a->tail = r;
+                a->depth += n;
+                pthread_cond_signal(&a->work);
         }
-        if (a->tail)
-                a->tail->next = &p;
-        else
-                a->head = &p;
-        a->tail = &p;
-        a->depth++;
-        pthread_cond_signal(&a->work);
-        while (!p.done)
-                pthread_cond_wait(&a->done, &a->mu);
         pthread_mutex_unlock(&a->mu);
-        if (p.rc) {
-                if (err)
-                        *err = p.err;
-                return p.rc;
+        if (rc)
+                free(r);
+        return rc;
+}
+
+/* A blocking caller's wait for its callback. */
+struct waiter {
+        pthread_mutex_t mu;
+        pthread_cond_t cv;
+        bool done;
+        int rc;
+        struct pop_err err;
+        int64_t *seqs; /* the caller's, may be NULL */
+};
+
+static void waiter_done(void *ctx, int rc, const struct pop_err *err, const int64_t *seqs)
+{
+        struct waiter *w = ctx;
+        pthread_mutex_lock(&w->mu);
+        w->rc = rc;
+        if (rc && err)
+                w->err = *err;
+        if (w->seqs && !rc)
+                w->seqs[0] = seqs[0];
+        w->done = true;
+        pthread_cond_signal(&w->cv);
+        pthread_mutex_unlock(&w->mu);
+}
+
+struct many_waiter {
+        struct waiter w;
+        size_t n;
+};
+
+static void many_done(void *ctx, int rc, const struct pop_err *err, const int64_t *seqs)
+{
+        struct many_waiter *m = ctx;
+        if (m->w.seqs)
+                memcpy(m->w.seqs, seqs, m->n * sizeof *seqs);
+        struct waiter *w = &m->w;
+        pthread_mutex_lock(&w->mu);
+        w->rc = rc;
+        if (rc && err)
+                w->err = *err;
+        w->done = true;
+        pthread_cond_signal(&w->cv);
+        pthread_mutex_unlock(&w->mu);
+}
+
+static int wait_for(struct waiter *w, int rc, struct pop_err *err)
+{
+        if (rc == 0) {
+                pthread_mutex_lock(&w->mu);
+                while (!w->done)
+                        pthread_cond_wait(&w->cv, &w->mu);
+                pthread_mutex_unlock(&w->mu);
+                rc = w->rc;
+                if (rc && err)
+                        *err = w->err;
         }
-        if (seq)
-                *seq = p.seq;
-        return 0;
+        pthread_cond_destroy(&w->cv);
+        pthread_mutex_destroy(&w->mu);
+        return rc;
+}
+
+int audit_log(struct audit *a, const struct audit_entry *e, int64_t *seq, struct pop_err *err)
+{
+        struct waiter w = {.seqs = seq};
+        pthread_mutex_init(&w.mu, NULL);
+        pthread_cond_init(&w.cv, NULL);
+        return wait_for(&w, audit_log_async(a, e, 1, waiter_done, &w, err), err);
 }
 
 int audit_log_many(struct audit *a, const struct audit_entry *e, size_t n, int64_t *seqs,
@@ -328,48 +489,12 @@ int audit_log_many(struct audit *a, const struct audit_entry *e, size_t n, int64
 {
         if (n == 0)
                 return 0;
-        if (n > AUDIT_MANY_MAX)
-                return pop_fail(err, POP_ETOOBIG, "audit-many", "over %d audit entries at once",
-                                AUDIT_MANY_MAX);
-        struct pending *p = calloc(n, sizeof *p);
-        if (!p)
-                return pop_fail(err, POP_ENOMEM, "nomem", "out of memory");
-        int rc = 0;
-        for (size_t i = 0; i < n && !rc; i++)
-                rc = audit__canonicalize(&e[i], &p[i].c, err);
-        if (rc)
-                goto out;
-        pthread_mutex_lock(&a->mu);
-        if (a->stopping) {
-                pthread_mutex_unlock(&a->mu);
-                rc = pop_fail(err, POP_EAGAIN, "audit-closing", "the audit log is closing");
-                goto out;
-        }
-        for (size_t i = 0; i + 1 < n; i++)
-                p[i].next = &p[i + 1];
-        if (a->tail)
-                a->tail->next = &p[0];
-        else
-                a->head = &p[0];
-        a->tail = &p[n - 1];
-        a->depth += n;
-        pthread_cond_signal(&a->work);
-        /* Batches are taken in queue order and marked done whole: the last one done is all. */
-        while (!p[n - 1].done)
-                pthread_cond_wait(&a->done, &a->mu);
-        pthread_mutex_unlock(&a->mu);
-        for (size_t i = 0; i < n; i++) {
-                if (p[i].rc && !rc) {
-                        rc = p[i].rc;
-                        if (err)
-                                *err = p[i].err;
-                }
-                if (seqs)
-                        seqs[i] = p[i].rc ? 0 : p[i].seq;
-        }
-out:
-        free(p);
-        return rc;
+        struct many_waiter m = {.w = {.seqs = seqs}, .n = n};
+        if (seqs)
+                memset(seqs, 0, n * sizeof *seqs);
+        pthread_mutex_init(&m.w.mu, NULL);
+        pthread_cond_init(&m.w.cv, NULL);
+        return wait_for(&m.w, audit_log_async(a, e, n, many_done, &m, err), err);
 }
 
 size_t audit_queue_depth(struct audit *a)
