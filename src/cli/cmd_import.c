@@ -27,6 +27,7 @@ struct iopts {
         const char *format;
         const char *out;
         const char *purpose;
+        const char *cache_mib;
         int compact;
         const char *files[MAX_FILES];
         int n_files;
@@ -49,8 +50,8 @@ static int fail(const struct pop_err *e, int code)
 
 static int parse(int argc, char **argv, struct iopts *o)
 {
-        static const char *const names[] = {"db",     "actor", "mode",   "rejects",
-                                            "format", "out",   "purpose"};
+        static const char *const names[] = {"db",     "actor", "mode",    "rejects",
+                                            "format", "out",   "purpose", "cache-mib"};
         for (int i = 0; i < argc; i++) {
                 const char *a = argv[i];
                 if (strncmp(a, "--", 2) != 0 || a[2] == '\0') {
@@ -63,10 +64,10 @@ static int parse(int argc, char **argv, struct iopts *o)
                         o->compact = 1;
                         continue;
                 }
-                const char **slot[] = {&o->db,     &o->actor, &o->mode,   &o->rejects,
-                                       &o->format, &o->out,   &o->purpose};
+                const char **slot[] = {&o->db,     &o->actor, &o->mode,    &o->rejects,
+                                       &o->format, &o->out,   &o->purpose, &o->cache_mib};
                 int k = -1;
-                for (int j = 0; j < 7 && k < 0; j++)
+                for (int j = 0; j < 8 && k < 0; j++)
                         if (!strcmp(a + 2, names[j]))
                                 k = j;
                 if (k < 0)
@@ -202,7 +203,7 @@ int cli_import(int argc, char **argv)
                 return rc;
         if (o.n_files == 0)
                 return usage("usage: popid import FILE... --mode all-or-nothing|valid-only "
-                             "[--rejects FILE] [--format csv|jsonl]%s",
+                             "[--rejects FILE] [--format csv|jsonl] [--cache-mib N]%s",
                              "");
         if (o.out)
                 return usage("unknown option %s for import", "--out");
@@ -219,6 +220,14 @@ int cli_import(int argc, char **argv)
                 return usage("--mode is all-or-nothing or valid-only, not '%s'", o.mode);
         if ((rc = parse_format(o.format, &io.format)))
                 return rc;
+        if (o.cache_mib) {
+                char *end;
+                long v = strtol(o.cache_mib, &end, 10);
+                if (*end || v < 16 || v > 1 << 20)
+                        return usage("--cache-mib is a number of MiB from 16, not '%s'",
+                                     o.cache_mib);
+                io.cache_mib = (int)v;
+        }
         char rejects[4096];
         if (!o.rejects) {
                 snprintf(rejects, sizeof rejects, "%s.rejects.jsonl", o.files[0]);
@@ -275,7 +284,7 @@ int cli_export(int argc, char **argv)
                 return rc;
         if (o.n_files)
                 return usage("unexpected argument '%s'", o.files[0]);
-        if (o.mode || o.rejects)
+        if (o.mode || o.rejects || o.cache_mib)
                 return usage("unknown option for export%s", "");
         enum imp_format fmt = IMP_JSONL;
         if (!o.format && o.out && imp_format_of(o.out))

@@ -823,7 +823,7 @@ int imp_run(struct reg *r, const struct reg_ctx *ctx, const char *const *files, 
                 goto out;
         }
         double t_start = now_s();
-        if ((rc = store_import_begin(m.st, STORE_IMPORT_REBUILD_INDEXES, err)))
+        if ((rc = store_import_begin(m.st, STORE_IMPORT_REBUILD_INDEXES, o->cache_mib, err)))
                 goto end;
         if ((rc = journal(&m, n_files, false)))
                 goto rollback;

@@ -151,8 +151,8 @@ FWD(person_each, (struct store * st, store_person_fn *fn, void *ctx, struct pop_
 FWD_WRITE(event_amend,
 	  (struct store * st, int64_t seq, const char *payload, size_t len, struct pop_err *err),
 	  (F(st)->inner, seq, payload, len, err))
-FWD_WRITE(import_begin, (struct store * st, unsigned flags, struct pop_err *err),
-	  (F(st)->inner, flags, err))
+FWD_WRITE(import_begin, (struct store * st, unsigned flags, int cache_mib, struct pop_err *err),
+	  (F(st)->inner, flags, cache_mib, err))
 FWD_WRITE(import_rebuild, (struct store * st, int64_t seq, struct pop_err *err),
 	  (F(st)->inner, seq, err))
 FWD_WRITE(import_loaded, (struct store * st, int64_t pid, int64_t src, struct pop_err *err),

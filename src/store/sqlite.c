@@ -1258,11 +1258,17 @@ static int sq_event_amend(struct store *st, int64_t seq, const char *payload, si
  * writes in memory until commit (or spills them to the WAL, still uncommitted). Both pragmas
  * must be set outside a transaction; the transaction begins here.
  */
-static int sq_import_begin(struct store *st, unsigned flags, struct pop_err *err)
+static int sq_import_begin(struct store *st, unsigned flags, int cache_mib, struct pop_err *err)
 {
 	struct sqlite_store *s = S(st);
-	int rc = exec(s,
-		      "PRAGMA temp_store = FILE; PRAGMA main.cache_size = -1048576;"
+	char cache[64];
+	snprintf(cache, sizeof cache, "PRAGMA main.cache_size = -%lld;",
+		 (long long)(cache_mib > 0 ? cache_mib : 1024) * 1024);
+	int rc = exec(s, cache, err);
+	if (rc)
+		return rc;
+	rc = exec(s,
+		      "PRAGMA temp_store = FILE;"
 		      " PRAGMA temp.cache_size = -262144;"
 		      " CREATE TEMP TABLE IF NOT EXISTS imp_p(src INTEGER PRIMARY KEY,"
 		      " pid INTEGER NOT NULL);"

@@ -225,9 +225,9 @@ int store_event_amend(struct store *st, int64_t seq, const char *payload, size_t
 	return st->ops->event_amend(st, seq, payload, len, err);
 }
 
-int store_import_begin(struct store *st, unsigned flags, struct pop_err *err)
+int store_import_begin(struct store *st, unsigned flags, int cache_mib, struct pop_err *err)
 {
-	return st->ops->import_begin(st, flags, err);
+	return st->ops->import_begin(st, flags, cache_mib, err);
 }
 
 int store_import_rebuild(struct store *st, int64_t seq, struct pop_err *err)

@@ -270,7 +270,7 @@ struct store_ops {
 	int (*person_each)(struct store *st, store_person_fn *fn, void *ctx, struct pop_err *err);
 	int (*event_amend)(struct store *st, int64_t seq, const char *payload, size_t len,
 			   struct pop_err *err);
-	int (*import_begin)(struct store *st, unsigned flags, struct pop_err *err);
+	int (*import_begin)(struct store *st, unsigned flags, int cache_mib, struct pop_err *err);
 	int (*import_rebuild)(struct store *st, int64_t seq, struct pop_err *err);
 	void (*import_end)(struct store *st);
 	int (*import_loaded)(struct store *st, int64_t pid, int64_t src, struct pop_err *err);
@@ -451,12 +451,14 @@ int store_person_each(struct store *st, store_person_fn *fn, void *ctx,
 int store_event_amend(struct store *st, int64_t seq, const char *payload, size_t len,
 		      struct pop_err *err) POP_MUST_USE;
 /*
- * Starts an import's bookkeeping inside the open transaction (temporary tables spilling to
- * disk, a large page cache); with STORE_IMPORT_REBUILD_INDEXES (only for an empty registry) the
- * secondary indexes of the tables it fills are dropped, to be rebuilt by store_import_rebuild
- * before the transaction commits. store_import_end (after commit or rollback) drops the rest.
+ * Begins an import's transaction and its bookkeeping (temporary tables spilling to disk, a page
+ * cache of cache_mib MiB, 0 for the default 1024: the memory an import uses whatever its size);
+ * with STORE_IMPORT_REBUILD_INDEXES (acted on only for an empty registry) the secondary indexes
+ * of the tables it fills are dropped, to be rebuilt by store_import_rebuild before the commit.
+ * store_import_end (after commit or rollback) drops the rest.
  */
-int store_import_begin(struct store *st, unsigned flags, struct pop_err *err) POP_MUST_USE;
+int store_import_begin(struct store *st, unsigned flags, int cache_mib,
+		       struct pop_err *err) POP_MUST_USE;
 /* Ends the line-by-line phase: rebuilds dropped indexes, names every loaded person as a subject
  * of the import's journal event seq (in ID order, so the journal index grows at its end), and
  * settles the refused IDs. */
