@@ -276,9 +276,29 @@ int http_guard_send(struct http_guard *g, int64_t subject, enum access_doc kind,
                 return http_guard_fail(g, subject, 403, "grant-missing", "Forbidden",
                                        "none of the fields of this document is granted to the "
                                        "client");
-        if (audit_one(g, subject, "ok", "", released))
-                return http_guard_audit_failed(g);
-        return http__send_json(g->rq, 200, doc);
+        /* The answer is held, not the thread: the connection is suspended until the writer
+         * has committed the entry (http__send_audited). */
+        struct audit_entry en = {
+            .actor = g->actor,
+            .subject = subject,
+            .action = g->action,
+            .fields = field_names(g->rq, released),
+            .purpose = g->purpose,
+            .outcome = "ok",
+            .request_id = g->rq->id,
+        };
+        struct pop_err e = {0};
+        int rc = http__send_audited(g->rq, 200, doc, &en, 1, &e);
+        if (rc == 0)
+                return 0;
+        fprintf(stderr, "popid http: audit write failed: %s [%s] id=%s\n", e.msg, e.rule,
+                g->rq->id);
+        if (!strcmp(e.rule, "audit-busy"))
+                return http__problem_hdr(g->rq, 503, "audit-busy", "Audit log busy",
+                                         "too many accesses are waiting to be recorded in the "
+                                         "audit log; no data is released",
+                                         MHD_HTTP_HEADER_RETRY_AFTER, "1");
+        return http_guard_audit_failed(g);
 }
 
 int http_guard_audit(struct http_guard *g, const int64_t *subjects, const uint64_t *fields,

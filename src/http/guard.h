@@ -107,9 +107,12 @@ int http_guard_store_error(struct http_guard *g, int64_t subject,
 
 /*
  * Filters doc to the client's grants (access_filter_json), audits "ok" with the fields released
- * and, once the entry is durable, queues 200 with doc. Nothing released: audits "denied" and
- * answers 403 grant-missing. Audit failure: 503 audit-unavailable, no data. doc stays the
- * caller's.
+ * and, once the entry is durable, sends 200 with doc. The wait holds the answer, not the thread:
+ * doc is rendered now, the entry queued and the connection suspended until the audit writer has
+ * committed it (http__send_audited), so this returns 0 before anything is sent and the handler
+ * ends as usual. Nothing released: audits "denied" and answers 403 grant-missing. Audit failure:
+ * 503 audit-unavailable, no data; audit queue over its cap: 503 audit-busy with Retry-After.
+ * doc stays the caller's.
  */
 int http_guard_send(struct http_guard *g, int64_t subject, enum access_doc kind,
                     json_t *doc) POP_MUST_USE;

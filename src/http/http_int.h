@@ -46,6 +46,7 @@ struct http_server {
         uint8_t pepper[ACCESS_PEPPER_LEN];
         char key_path[4096]; /* the signing key for confirmations */
         struct http_clients clients; /* per-client metrics */
+        atomic_long n_waiting;       /* connections suspended for their audit entries */
 };
 
 /* What one thread keeps: its metrics block, its registry connection, spare requests. */
@@ -59,6 +60,14 @@ struct http_worker {
         unsigned n_free;
         size_t rnd_left;
         unsigned char rnd[HTTP_RND_POOL];
+};
+
+/* Where a request stands with an answer held back for its audit entries (http__send_audited). */
+enum http_wait {
+        HTTP_WAIT_NONE,     /* no answer held */
+        HTTP_WAIT_AUDIT,    /* suspended until the audit writer calls back */
+        HTTP_WAIT_DONE,     /* called back (wait_rc): resumed, the answer goes out next call */
+        HTTP_WAIT_ORPHANED, /* the connection ended first: the callback frees the request */
 };
 
 /* One request, from its request line to the end of its response. */
@@ -79,6 +88,14 @@ struct http_req {
         char path[HTTP_PATH_MAX + 2];
         char id[HTTP_REQID_MAX + 1];
         struct http_buf body;
+        /* The held answer: wait_lock orders the handler's suspend, the writer's callback (which
+         * resumes) and on_completed (which may run on another thread than the callback). */
+        pthread_mutex_t wait_lock;
+        enum http_wait wait;
+        int wait_rc; /* the audit outcome */
+        unsigned held_status;
+        const char *held_body; /* in the arena */
+        size_t held_len;
         struct http_arena arena; /* last: the request's memory */
 };
 
@@ -111,6 +128,19 @@ int http__problem(struct http_req *rq, unsigned status, const char *rule, const 
 /* The same with one extra header (WWW-Authenticate, Retry-After); hname NULL: none. */
 int http__problem_hdr(struct http_req *rq, unsigned status, const char *rule, const char *title,
                       const char *detail, const char *hname, const char *hval) POP_MUST_USE;
+
+/*
+ * Answers status with doc only once the n audit entries e are durable: renders doc into the
+ * arena, queues e (audit_log_async) and suspends the connection; the audit writer's callback
+ * resumes it and the next call of the access handler sends the held answer, or 503
+ * audit-unavailable and no data when the audit batch failed. 0 once the wait began (the handler
+ * ends as if it had queued a response); a negative code (err set: POP_EAGAIN with rule
+ * audit-busy or audit-closing, ...) when nothing was queued nor suspended, for the caller to
+ * answer.
+ */
+struct audit_entry;
+int http__send_audited(struct http_req *rq, unsigned status, json_t *doc,
+                       const struct audit_entry *e, size_t n, struct pop_err *err) POP_MUST_USE;
 
 extern const struct http_route http__routes[];
 extern const size_t http__n_routes;

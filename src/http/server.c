@@ -15,9 +15,17 @@
  * connection died. Bodies are capped while they arrive: a Content-Length over the cap gets its
  * 413 before a byte of body is read, a chunked body is counted as it comes and never buffered
  * past the cap.
+ *
+ * An answer with personal data waits for its audit entry without holding a thread
+ * (http__send_audited): the handler renders it, queues the entry with audit_log_async and
+ * suspends the connection (MHD_ALLOW_SUSPEND_RESUME); the audit writer's callback, after the
+ * commit, resumes it; MHD then calls on_request() again and the held answer is queued. So a
+ * pool thread serves other connections meanwhile, and one commit serves every request that
+ * arrived during the previous one, however few the threads.
  */
 #include "http/server.h"
 #include "http/http_int.h"
+#include "audit/audit.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -140,6 +148,7 @@ static struct http_req *req_get(struct http_worker *w)
                 if (!rq)
                         return NULL;
                 http_arena_init(&rq->arena);
+                pthread_mutex_init(&rq->wait_lock, NULL);
         }
         rq->srv = w->srv;
         rq->conn = NULL;
@@ -150,20 +159,28 @@ static struct http_req *req_get(struct http_worker *w)
         rq->drained = 0;
         rq->client = -1;
         rq->path_len = 0;
+        rq->wait = HTTP_WAIT_NONE;
         rq->method[0] = rq->path[0] = rq->id[0] = '\0';
         http_buf_init(&rq->body, &rq->arena, w->srv->max_body);
         return rq;
 }
 
-static void req_put(struct http_worker *w, struct http_req *rq)
+static void req_free(struct http_req *rq)
 {
         http_arena_reset(&rq->arena);
+        pthread_mutex_destroy(&rq->wait_lock);
+        free(rq);
+}
+
+static void req_put(struct http_worker *w, struct http_req *rq)
+{
         if (w && w->n_free < HTTP_FREE_REQS) {
+                http_arena_reset(&rq->arena);
                 rq->next_free = w->free_reqs;
                 w->free_reqs = rq;
                 w->n_free++;
         } else {
-                free(rq);
+                req_free(rq);
         }
 }
 
@@ -254,6 +271,77 @@ int http__problem_hdr(struct http_req *rq, unsigned status, const char *rule, co
                                  NULL, NULL);
         }
         return send_full(rq, status, "application/problem+json", b.p, b.len, hname, hval);
+}
+
+/* ---- answers held for the audit log ---- */
+
+/* The audit writer's callback (on its thread): the entries are durable, or their batch failed. */
+static void audited(void *ctx, int rc, const struct pop_err *err, const int64_t *seqs)
+{
+        (void)seqs;
+        struct http_req *rq = ctx;
+        struct http_server *srv = rq->srv;
+        pthread_mutex_lock(&rq->wait_lock);
+        if (rq->wait == HTTP_WAIT_ORPHANED) {
+                pthread_mutex_unlock(&rq->wait_lock);
+                req_free(rq);
+        } else {
+                if (rc)
+                        fprintf(stderr, "popid http: audit write failed: %s [%s] id=%s\n",
+                                err ? err->msg : "", err ? err->rule : "", rq->id);
+                rq->wait_rc = rc;
+                rq->wait = HTTP_WAIT_DONE;
+                /* Under the lock: the connection stays suspended, so alive, until this call. */
+                MHD_resume_connection(rq->conn);
+                pthread_mutex_unlock(&rq->wait_lock);
+        }
+        atomic_fetch_sub(&srv->n_waiting, 1);
+}
+
+int http__send_audited(struct http_req *rq, unsigned status, json_t *doc,
+                       const struct audit_entry *e, size_t n, struct pop_err *err)
+{
+        struct audit *a = rq->srv->cfg.audit;
+        struct http_buf b;
+        if (!a)
+                return pop_fail(err, POP_EIO, "audit-none", "the server has no audit log");
+        if (render_json(rq, doc, &b))
+                return pop_fail(err, POP_ENOMEM, "nomem", "the response could not be rendered");
+        rq->held_status = status;
+        rq->held_body = b.p;
+        rq->held_len = b.len;
+        /* The lock is held from the queueing to the suspend: the callback, which takes it to
+         * resume, cannot come before the connection is suspended. */
+        pthread_mutex_lock(&rq->wait_lock);
+        atomic_fetch_add(&rq->srv->n_waiting, 1);
+        int rc = audit_log_async(a, e, n, audited, rq, err);
+        if (rc == 0) {
+                rq->wait = HTTP_WAIT_AUDIT;
+                MHD_suspend_connection(rq->conn);
+        } else {
+                atomic_fetch_sub(&rq->srv->n_waiting, 1);
+        }
+        pthread_mutex_unlock(&rq->wait_lock);
+        return rc;
+}
+
+/* The access handler's call after the resume: the held answer, or 503 and no data. */
+static int send_held(struct http_req *rq)
+{
+        pthread_mutex_lock(&rq->wait_lock);
+        enum http_wait st = rq->wait;
+        if (st == HTTP_WAIT_DONE)
+                rq->wait = HTTP_WAIT_NONE;
+        pthread_mutex_unlock(&rq->wait_lock);
+        if (st != HTTP_WAIT_DONE)
+                return 0; /* still waiting (MHD does not call a suspended connection) */
+        if (rq->wait_rc)
+                return http__problem(rq, 503, "audit-unavailable", "Audit log unavailable",
+                                     "the access could not be recorded in the audit log, so no "
+                                     "data is released",
+                                     NULL);
+        return send_full(rq, rq->held_status, "application/json", rq->held_body, rq->held_len, NULL,
+                         NULL);
 }
 
 /* ---- the life of a request ---- */
@@ -401,6 +489,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                 return MHD_NO; /* no memory for the request: close the connection */
         if (!rq->started)
                 return on_headers(rq, c, method) == 0 ? MHD_YES : MHD_NO;
+        if (rq->wait != HTTP_WAIT_NONE)
+                return send_held(rq) == 0 ? MHD_YES : MHD_NO;
         if (rq->status) {
                 /* Answered early (413 on Content-Length); MHD drops what else comes. */
                 *upload_size = 0;
@@ -478,7 +568,15 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
         }
         if (srv->cfg.log)
                 log_request(rq, us, toe);
-        req_put(w, rq);
+        /* MHD ends no suspended connection, but should it: the audit callback still holds rq
+         * and frees it. */
+        pthread_mutex_lock(&rq->wait_lock);
+        bool orphaned = rq->wait == HTTP_WAIT_AUDIT;
+        if (orphaned)
+                rq->wait = HTTP_WAIT_ORPHANED;
+        pthread_mutex_unlock(&rq->wait_lock);
+        if (!orphaned)
+                req_put(w, rq);
 }
 
 static void on_connection(void *cls, struct MHD_Connection *c, void **socket_ctx,
@@ -555,8 +653,7 @@ static void free_server(struct http_server *s)
                 struct http_req *rq = w->free_reqs;
                 while (rq) {
                         struct http_req *n = rq->next_free;
-                        http_arena_reset(&rq->arena);
-                        free(rq);
+                        req_free(rq);
                         rq = n;
                 }
                 free(w);
@@ -650,7 +747,7 @@ int http_server_start(const struct http_config *cfg, struct http_server **out, s
                 opts[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, s->threads, NULL};
         opts[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
 
-        unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC;
+        unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME;
         if (cfg->log)
                 flags |= MHD_USE_ERROR_LOG;
         s->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_ARRAY, opts,
@@ -692,6 +789,12 @@ void http_server_stop(struct http_server *s, unsigned grace_ms)
                 for (unsigned waited = 0;
                      waited < grace_ms && http_metrics_in_flight(&s->metrics) > 0; waited += 10) {
                         struct timespec ts = {0, 10 * 1000 * 1000};
+                        nanosleep(&ts, NULL);
+                }
+                /* A suspended connection must be resumed before MHD stops (it refuses to stop
+                 * with one): its audit batch ends in a commit or an error, either way soon. */
+                while (atomic_load(&s->n_waiting) > 0) {
+                        struct timespec ts = {0, 1000 * 1000};
                         nanosleep(&ts, NULL);
                 }
                 MHD_stop_daemon(s->d);
