@@ -4,7 +4,9 @@
  * stored log (each tampering edits the database with raw SQLite, as an attacker with the file
  * would, and must be reported at the right first bad seq), export and verification with only
  * the public key, group commit under many threads, durability, store faults in the middle of a
- * batch, the access log, the key file, timed checkpoints, and two writers on one database.
+ * batch, audit_log_async (one callback per request, after the commit; a failed batch reported to
+ * each of its requests; the queue cap), the access log, the key file, timed checkpoints, and two
+ * writers on one database.
  */
 #include "testutil.h"
 
@@ -833,6 +835,207 @@ static void test_fault_on_checkpoint(void **state)
         assert_int_equal(res.last_checkpoint_seq, 4);
 }
 
+/* ---- audit_log_async ---- */
+
+#define N_ASYNC 12
+
+/* What the callbacks of one test saw; each request's ctx is its index. */
+static struct {
+        pthread_mutex_t mu;
+        pthread_cond_t cv;
+        int calls[N_ASYNC];
+        int rc[N_ASYNC];
+        char rule[N_ASYNC][48];
+        int64_t seqs[N_ASYNC][3];
+        bool durable[N_ASYNC]; /* every seq of the request seen by another connection */
+        int total;
+} cbs = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+
+static void async_done(void *ctx, int rc, const struct pop_err *err, const int64_t *seqs)
+{
+        size_t i = (size_t)(uintptr_t)ctx;
+        size_t n = i % 3 + 1; /* request i has i % 3 + 1 entries */
+        bool durable = rc == 0;
+        if (rc == 0) {
+                /* Called after the commit: a connection of its own sees every entry. */
+                struct store *st = open_store();
+                for (size_t k = 0; k < n; k++) {
+                        struct found f = {0};
+                        struct pop_err e = {0};
+                        durable = durable && store_audit_iter(st, seqs[k], find_one, &f, &e) == 1 &&
+                                  f.seq == seqs[k];
+                }
+                store_close(st);
+        }
+        pthread_mutex_lock(&cbs.mu);
+        cbs.calls[i]++;
+        cbs.rc[i] = rc;
+        snprintf(cbs.rule[i], sizeof cbs.rule[i], "%s", err ? err->rule : "");
+        memcpy(cbs.seqs[i], seqs, n * sizeof *seqs);
+        cbs.durable[i] = durable;
+        cbs.total++;
+        pthread_cond_broadcast(&cbs.cv);
+        pthread_mutex_unlock(&cbs.mu);
+}
+
+static void cbs_reset(void)
+{
+        pthread_mutex_lock(&cbs.mu);
+        memset(cbs.calls, 0, sizeof cbs.calls);
+        memset(cbs.rc, 0, sizeof cbs.rc);
+        memset(cbs.rule, 0, sizeof cbs.rule);
+        memset(cbs.seqs, 0, sizeof cbs.seqs);
+        memset(cbs.durable, 0, sizeof cbs.durable);
+        cbs.total = 0;
+        pthread_mutex_unlock(&cbs.mu);
+}
+
+static void cbs_wait(int total)
+{
+        pthread_mutex_lock(&cbs.mu);
+        while (cbs.total < total)
+                pthread_cond_wait(&cbs.cv, &cbs.mu);
+        pthread_mutex_unlock(&cbs.mu);
+}
+
+static int cbs_total(void)
+{
+        pthread_mutex_lock(&cbs.mu);
+        int n = cbs.total;
+        pthread_mutex_unlock(&cbs.mu);
+        return n;
+}
+
+/* Queues request i (i % 3 + 1 entries); returns audit_log_async's code. */
+static int queue_async(struct audit *a, size_t i, struct pop_err *err)
+{
+        struct audit_entry e[3];
+        char actor[32];
+        snprintf(actor, sizeof actor, "client:async-%zu", i);
+        for (size_t k = 0; k < 3; k++)
+                e[k] = (struct audit_entry){.actor = actor,
+                                            .subject = 1000 + (int64_t)k,
+                                            .action = "person.read",
+                                            .fields = "dob,full_name",
+                                            .outcome = "ok",
+                                            .request_id = "req-async"};
+        return audit_log_async(a, e, i % 3 + 1, async_done, (void *)(uintptr_t)i, err);
+}
+
+static void test_async_callbacks(void **state)
+{
+        (void)state;
+        fresh("");
+        cbs_reset();
+        struct audit *a = open_audit(1000, 3600000);
+        struct pop_err err = {0};
+        audit__pause(a, true);
+        size_t entries = 0;
+        for (size_t i = 0; i < N_ASYNC; i++) {
+                assert_int_equal(queue_async(a, i, &err), 0);
+                entries += i % 3 + 1;
+        }
+        /* Queued, not written: no callback yet, and the caller was not held. */
+        usleep(20000);
+        assert_int_equal(cbs_total(), 0);
+        assert_int_equal(audit_queue_depth(a), entries);
+        assert_int_equal(sql_int("SELECT count(*) FROM audit_entry"), 0);
+        audit__pause(a, false);
+        cbs_wait(N_ASYNC);
+        struct audit_stats stats;
+        audit_get_stats(a, &stats);
+        close_audit(a);
+        /* Exactly once each, after durability, seqs in queue order with none missing. */
+        int64_t next = 1;
+        for (size_t i = 0; i < N_ASYNC; i++) {
+                assert_int_equal(cbs.calls[i], 1);
+                assert_int_equal(cbs.rc[i], 0);
+                assert_true(cbs.durable[i]);
+                for (size_t k = 0; k < i % 3 + 1; k++)
+                        assert_int_equal(cbs.seqs[i][k], next++);
+        }
+        assert_int_equal(stats.entries, (int64_t)entries);
+        assert_int_equal(stats.batches, 1); /* everything queued went in one commit */
+        assert_int_equal(sql_int("SELECT count(*) FROM audit_entry"), (int64_t)entries);
+        struct audit_verify_result res;
+        assert_int_equal(verify(&res), 0);
+        /* Refused before anything is queued: no callback. */
+        cbs_reset();
+        a = open_audit(1000, 3600000);
+        struct audit_entry bad = {.actor = "client:x", .action = "Bad Action", .outcome = "ok"};
+        assert_int_equal(audit_log_async(a, &bad, 1, async_done, NULL, &err), POP_EINVAL);
+        assert_int_equal(audit_log_async(a, &bad, 0, async_done, NULL, &err), POP_EINVAL);
+        close_audit(a);
+        assert_int_equal(cbs_total(), 0);
+}
+
+static void test_async_fault(void **state)
+{
+        (void)state;
+        fresh("fault:");
+        cbs_reset();
+        struct audit *a = open_audit(1000, 3600000);
+        struct pop_err err = {0};
+        log_one(a, "client:before", 0, "");
+        audit__pause(a, true);
+        size_t entries = 0;
+        for (size_t i = 0; i < 6; i++) {
+                assert_int_equal(queue_async(a, i, &err), 0);
+                entries += i % 3 + 1;
+        }
+        /* The batch's fourth append fails: every request of the batch hears of it, even those
+         * whose entries were appended before the fault, and nothing of it stays. */
+        audit__fault_arm(a, 4);
+        audit__pause(a, false);
+        cbs_wait(6);
+        for (size_t i = 0; i < 6; i++) {
+                assert_int_equal(cbs.calls[i], 1);
+                assert_int_equal(cbs.rc[i], POP_ESTORE);
+                assert_string_equal(cbs.rule[i], "store-fault");
+                assert_int_equal(cbs.seqs[i][0], 0);
+        }
+        assert_int_equal(sql_int("SELECT count(*) FROM audit_entry"), 1);
+        struct audit_stats stats;
+        audit_get_stats(a, &stats);
+        assert_int_equal(stats.failed, (int64_t)entries);
+        assert_int_equal(audit_queue_depth(a), 0);
+        /* The writer goes on from the unchanged head. */
+        cbs_reset();
+        assert_int_equal(queue_async(a, 2, &err), 0);
+        cbs_wait(1);
+        assert_int_equal(cbs.rc[2], 0);
+        assert_int_equal(cbs.seqs[2][0], 2);
+        assert_int_equal(cbs.seqs[2][2], 4);
+        close_audit(a);
+        struct audit_verify_result res;
+        assert_int_equal(verify(&res), 0);
+        assert_int_equal(res.entries, 4);
+}
+
+static void test_async_busy(void **state)
+{
+        (void)state;
+        fresh("");
+        cbs_reset();
+        struct audit_opts o = {.max_queue = 4};
+        struct audit *a = NULL;
+        struct pop_err err = {0};
+        assert_int_equal(audit_open(fx.uri, fx.key, &o, &a, &err), 0);
+        audit__pause(a, true);
+        assert_int_equal(queue_async(a, 0, &err), 0); /* 1 entry */
+        assert_int_equal(queue_async(a, 2, &err), 0); /* 3: the queue is full */
+        assert_int_equal(queue_async(a, 3, &err), POP_EAGAIN);
+        assert_string_equal(err.rule, "audit-busy");
+        audit__pause(a, false);
+        cbs_wait(2);
+        /* Room again once the writer took the queue. */
+        assert_int_equal(queue_async(a, 3, &err), 0);
+        cbs_wait(3);
+        close_audit(a);
+        assert_int_equal(cbs.calls[0] + cbs.calls[2] + cbs.calls[3], 3);
+        assert_int_equal(sql_int("SELECT count(*) FROM audit_entry"), 5);
+}
+
 /* ---- access log, key, timer, two writers ---- */
 
 static void test_access_log(void **state)
@@ -991,6 +1194,9 @@ int main(void)
             cmocka_unit_test(test_durable_on_return),
             cmocka_unit_test(test_fault_fails_whole_batch),
             cmocka_unit_test(test_fault_on_checkpoint),
+            cmocka_unit_test(test_async_callbacks),
+            cmocka_unit_test(test_async_fault),
+            cmocka_unit_test(test_async_busy),
             cmocka_unit_test(test_access_log),
             cmocka_unit_test(test_key_file),
             cmocka_unit_test(test_timed_checkpoint),
