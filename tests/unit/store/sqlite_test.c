@@ -836,6 +836,131 @@ static void test_event(void **state)
         assert_int_equal(l.n, 0);
 }
 
+/* ---- the API's journal walk and idempotency records ---- */
+
+struct walk {
+        int n;
+        int64_t seq[8];
+        char units[8][32];
+        bool has_units[8];
+};
+
+static int collect_walk(void *ctx, const struct event *e, const char *units)
+{
+        struct walk *w = ctx;
+        assert_true(w->n < 8);
+        w->seq[w->n] = e->seq;
+        w->has_units[w->n] = units != NULL;
+        snprintf(w->units[w->n], sizeof w->units[0], "%s", units ? units : "");
+        w->n++;
+        return 0;
+}
+
+static void test_event_after(void **state)
+{
+        struct fx *f = *state;
+        struct pop_err err = {0};
+        struct event e[4];
+        for (int i = 0; i < 4; i++) {
+                e[i] = mk_event("card.issue", "{\"pid\":\"001090012345\"}", "2026-11-01");
+                e[i].subjects[0] = 1090012345;
+                e[i].n_subjects = 1;
+                TX(f->st, store_event_append(f->st, &e[i], &err));
+        }
+        TX(f->st, store_event_units(f->st, e[1].seq, "01,79", &err));
+        struct pop_err nf = {0};
+        assert_int_equal(store_begin(f->st, &nf), 0);
+        assert_int_equal(store_event_units(f->st, e[3].seq + 100, "01", &nf), POP_ENOTFOUND);
+        store_rollback(f->st);
+
+        struct walk w = {0};
+        assert_int_equal(store_event_after(f->st, 0, 100, collect_walk, &w, &err), 0);
+        assert_int_equal(w.n, 4);
+        for (int i = 0; i < 4; i++)
+                assert_int_equal(w.seq[i], e[i].seq);
+        assert_false(w.has_units[0]);
+        assert_true(w.has_units[1]);
+        assert_string_equal(w.units[1], "01,79");
+
+        memset(&w, 0, sizeof w); /* after a position, with a limit */
+        assert_int_equal(store_event_after(f->st, e[0].seq, 2, collect_walk, &w, &err), 0);
+        assert_int_equal(w.n, 2);
+        assert_int_equal(w.seq[0], e[1].seq);
+        assert_int_equal(w.seq[1], e[2].seq);
+        memset(&w, 0, sizeof w);
+        assert_int_equal(store_event_after(f->st, e[3].seq, 10, collect_walk, &w, &err), 0);
+        assert_int_equal(w.n, 0);
+}
+
+static struct store_idem *mk_idem(const char *client, const char *key, uint8_t h, const char *body,
+                                  int64_t created)
+{
+        struct store_idem *r = calloc(1, sizeof *r);
+        assert_non_null(r);
+        snprintf(r->client, sizeof r->client, "%s", client);
+        snprintf(r->key, sizeof r->key, "%s", key);
+        memset(r->request_hash, h, sizeof r->request_hash);
+        r->status = 201;
+        r->created_ms = created;
+        r->body_len = strlen(body);
+        memcpy(r->body, body, r->body_len + 1);
+        return r;
+}
+
+static void test_idempotency(void **state)
+{
+        struct fx *f = *state;
+        struct pop_err err = {0};
+        const int64_t t = 1795428000000, ttl = 86400000;
+        struct store_idem *a = mk_idem("reg-hn", "k1", 1, "{\"seq\":1}", t);
+        struct store_idem *b = mk_idem("reg-hn", "k1", 2, "{\"seq\":2}", t + 10);
+        struct store_idem *other = mk_idem("reg-hcm", "k1", 3, "{\"seq\":3}", t);
+        struct store_idem *got = calloc(1, sizeof *got);
+        assert_non_null(got);
+
+        assert_int_equal(store_idem_get(f->st, "reg-hn", "k1", 0, got, &err), POP_ENOTFOUND);
+        TX(f->st, store_idem_put(f->st, a, t - ttl, &err));
+        TX(f->st, store_idem_put(f->st, other, t - ttl, &err)); /* keys are per client */
+        assert_int_equal(store_idem_get(f->st, "reg-hn", "k1", t - ttl, got, &err), 0);
+        assert_int_equal(got->status, 201);
+        assert_int_equal(got->created_ms, t);
+        assert_string_equal(got->body, "{\"seq\":1}");
+        assert_int_equal(got->body_len, strlen("{\"seq\":1}"));
+        assert_memory_equal(got->request_hash, a->request_hash, STORE_IDEM_HASH);
+        assert_int_equal(store_idem_get(f->st, "reg-hcm", "k1", 0, got, &err), 0);
+        assert_string_equal(got->body, "{\"seq\":3}");
+
+        /* A live record is kept: the second put conflicts and changes nothing. */
+        struct pop_err c = {0};
+        assert_int_equal(store_begin(f->st, &c), 0);
+        assert_int_equal(store_idem_put(f->st, b, t + 10 - ttl, &c), POP_ECONFLICT);
+        assert_string_equal(c.rule, "idempotency-key-taken");
+        store_rollback(f->st);
+        assert_int_equal(store_idem_get(f->st, "reg-hn", "k1", 0, got, &err), 0);
+        assert_string_equal(got->body, "{\"seq\":1}");
+
+        /* Once expired, it counts as none and is replaced. */
+        assert_int_equal(store_idem_get(f->st, "reg-hn", "k1", t + 1, got, &err), POP_ENOTFOUND);
+        b->created_ms = t + ttl + 1;
+        TX(f->st, store_idem_put(f->st, b, t + 1, &err));
+        assert_int_equal(store_idem_get(f->st, "reg-hn", "k1", t + 1, got, &err), 0);
+        assert_string_equal(got->body, "{\"seq\":2}");
+        /* ... and expired records of any client are purged by later puts. */
+        assert_int_equal(store_idem_get(f->st, "reg-hcm", "k1", 0, got, &err), POP_ENOTFOUND);
+
+        /* A rolled-back put leaves nothing. */
+        struct store_idem *d = mk_idem("reg-hn", "k2", 4, "{}", t + ttl + 2);
+        assert_int_equal(store_begin(f->st, &err), 0);
+        assert_int_equal(store_idem_put(f->st, d, t + 1, &err), 0);
+        store_rollback(f->st);
+        assert_int_equal(store_idem_get(f->st, "reg-hn", "k2", 0, got, &err), POP_ENOTFOUND);
+        free(a);
+        free(b);
+        free(other);
+        free(d);
+        free(got);
+}
+
 /* ---- series ---- */
 
 static void test_series(void **state)
@@ -1009,6 +1134,8 @@ static int run_conformance(const char *name, const char *prefix)
             cmocka_unit_test_setup_teardown(test_residence, setup, teardown),
             cmocka_unit_test_setup_teardown(test_card, setup, teardown),
             cmocka_unit_test_setup_teardown(test_event, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_event_after, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_idempotency, setup, teardown),
             cmocka_unit_test_setup_teardown(test_series, setup, teardown),
             cmocka_unit_test_setup_teardown(test_rollback, setup, teardown),
             cmocka_unit_test_setup_teardown(test_commit_visible, setup, teardown),
