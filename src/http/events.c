@@ -27,7 +27,6 @@
 #define CHANGES_LIMIT_MAX  100  /* items per page: its audit entries fit one audit_log_many */
 #define CHANGES_SCAN_MAX   5000 /* journal rows looked at per page */
 #define CURSOR_MAC_BYTES   8
-#define EVENT_ACTION_MAX   48
 #define EVENT_SUBJECTS_MAX 8
 
 static int64_t now_ms(void)
@@ -307,16 +306,32 @@ static int refused(struct post *p, int code, const struct pop_err *e)
         }
 }
 
-static char event_actions[32][EVENT_ACTION_MAX]; /* "event.<type>", static for the audit */
+/* The audit action of each type: "event.<type>" (static strings, as audit entries borrow them). */
+static const char *const event_actions[] = {
+    "event.enrol",
+    "event.birth",
+    "event.death",
+    "event.marriage",
+    "event.divorce",
+    "event.correction",
+    "event.residence.register",
+    "event.residence.move",
+    "event.residence.deregister",
+    "event.temporary.register",
+    "event.temporary.extend",
+    "event.temporary.deregister",
+    "event.household.head",
+    "event.card.issue",
+    "event.card.renew",
+    "event.card.lost",
+    "event.card.revoke",
+};
 
 static const char *event_action(const char *type)
 {
-        for (int i = 0; reg_event_types[i].name && i < 32; i++)
-                if (!strcmp(reg_event_types[i].name, type)) {
-                        if (!event_actions[i][0])
-                                snprintf(event_actions[i], EVENT_ACTION_MAX, "event.%s", type);
+        for (size_t i = 0; i < sizeof event_actions / sizeof event_actions[0]; i++)
+                if (!strcmp(event_actions[i] + 6, type))
                         return event_actions[i];
-                }
         return "event";
 }
 
