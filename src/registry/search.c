@@ -296,7 +296,7 @@ int reg_search_parse(const struct reg_search_args *a, const uint8_t key[REG_SEAR
         s->q.match = STORE_MATCH_FOLDED;
         s->q.status = PERSON_LIVING;
         s->q.limit = REG_SEARCH_LIMIT_DEFAULT;
-        s->q.max_scan = a->max_scan;
+        s->q.max_work = a->max_work;
         if (a->match) {
                 if ((rc = parse_enum("match", a->match, match_names, 3, &v, err)))
                         return rc;

@@ -1,8 +1,8 @@
 /*
  * Name search: people found by name, with optional filters, a page at a time. The CLI
- * (`popid person search`) and, later, the API pass the query as text (struct reg_search_args);
- * reg_search_parse validates and normalizes it into a store query, reg_search_json runs it and
- * renders {"results": [...], "next": cursor-or-null}.
+ * (`popid person search`) and the API (POST /v1/persons/search) pass the query as text (struct
+ * reg_search_args); reg_search_parse validates and normalizes it into a store query,
+ * reg_search_json runs it and renders {"results": [...], "next": cursor-or-null}.
  *
  * Matching (the name is normalized like a stored one: NFC, whitespace collapsed, so NFD input
  * and stray spaces find the same people):
@@ -26,10 +26,10 @@
  * Order and pages: results are ordered by the compared name form, date of birth and personal
  * ID. "next" is an opaque cursor for the following page (null on the last); it is bound to the
  * query and authenticated with a key derived from the registry's secret, so a cursor that was
- * altered or belongs to another query is refused. The limit is 1..100 (default 20). Filters no
- * index serves (sex, status, province) are checked within a bounded amount of work per page (see
- * store_person_search): a page may then hold fewer results than the limit, even none, with a
- * "next" cursor to continue.
+ * altered or belongs to another query is refused. The limit is 1..100 (default 20). Filters the
+ * index does not order by (sex, status, province) are checked within a bounded amount of work per
+ * page (see store_person_search): a page may then hold fewer results than the limit, even none,
+ * with a "next" cursor to continue.
  */
 #ifndef POP_REGISTRY_SEARCH_H
 #define POP_REGISTRY_SEARCH_H
@@ -59,7 +59,7 @@ struct reg_search_args {
         const char *status;   /* living (default) | deceased | missing | any */
         const char *limit;    /* 1..100, default 20 */
         const char *cursor;   /* "next" of the previous page */
-        int max_scan;         /* for tests and benchmarks: the store's work budget; 0: default */
+        int max_work;         /* for tests and benchmarks: the store's work budget; 0: default */
 };
 
 /* A parsed query. q.name and q.after point into the struct itself: do not copy it. */

@@ -43,7 +43,8 @@ enum store_match {
 
 #define STORE_SEARCH_KEY_MAX    (2 * NAME_MAX_BYTES + 1) /* a folded name or key, NUL included */
 #define STORE_SEARCH_LIMIT_MAX  100
-#define STORE_SEARCH_SCAN       1000 /* default of store_search.max_scan */
+#define STORE_SEARCH_WORK       5000 /* default of store_search.max_work */
+#define STORE_SEARCH_SEEK_COST  10   /* work of a B-tree descent; of a row read in an index: 1 */
 #define STORE_SEARCH_STATUS_ANY (-1)
 
 /* A position in the search order: the last row (or, with key_end, the last key) looked at. */
@@ -63,7 +64,7 @@ struct store_search {
 	int province;           /* 2025 unit of the current permanent residence; 0: any */
 	int status;             /* enum person_status, or STORE_SEARCH_STATUS_ANY */
 	int limit;              /* 1..STORE_SEARCH_LIMIT_MAX */
-	int max_scan;           /* index probes and rows looked at per call at most; 0: default */
+	int max_work;           /* work allowed per call (store_person_search); 0: default */
 	const struct store_search_pos *after; /* resume after this position; NULL: from the start */
 };
 
@@ -80,7 +81,7 @@ struct store_search_hit {
 struct store_search_end {
 	bool more;                    /* later rows may match: search again after `next` */
 	struct store_search_pos next; /* set when more */
-	int examined;                 /* index probes and rows looked at */
+	int work;                     /* work done, in the units of max_work */
 };
 
 typedef int store_search_fn(void *ctx, const struct store_search_hit *h);
@@ -384,11 +385,13 @@ int store_person_children(struct store *st, int64_t pid, store_person_fn *fn, vo
 int store_person_count(struct store *st, int64_t *n, struct pop_err *err) POP_MUST_USE;
 /*
  * Calls fn for up to q->limit people matching q, in search order, and says in *end whether to
- * search again for more. Filters no index serves (sex, status, province) are checked row by row
- * within a budget of q->max_scan probes and rows, so a call's work is bounded at any registry
- * size: a page may then hold fewer than limit results (even none) with end->more set. Partial
- * dates of birth match when they may be the same day (a stored 1990 matches a query 1990-05-12
- * and the other way round). POP_EINVAL when q->after does not fit the query.
+ * search again for more. Partial dates of birth match when they may be the same day (a stored
+ * 1990 matches a query 1990-05-12 and the other way round). Sex and status are checked in the
+ * name index, the province by reading the residence of the rows that pass them, within a budget
+ * of q->max_work: a row looked at costs 1, reading its residence or probing the next key under a
+ * prefix STORE_SEARCH_SEEK_COST more. So a call's work is bounded at any registry size, and a
+ * page may hold fewer than limit results (even none) with end->more set. POP_EINVAL when
+ * q->after does not fit the query.
  */
 int store_person_search(struct store *st, const struct store_search *q, store_search_fn *fn,
 			void *ctx, struct store_search_end *end, struct pop_err *err) POP_MUST_USE;

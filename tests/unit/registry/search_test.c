@@ -531,22 +531,27 @@ static void test_pages_budget(void **state)
         people_paged(f);
         struct seen s;
         page_all(f,
-                 (struct reg_search_args){.name = "tran thi mai", .province = "01", .max_scan = 3},
+                 (struct reg_search_args){.name = "tran thi mai", .province = "01", .max_work = 1},
                  5, &s);
         assert_int_equal(s.n, expected(0, 1, PERSON_LIVING));
         assert_true(s.short_pages > 0);
         assert_sorted(&s);
+        /* Nobody of that name is male: empty pages, each moving on, until the end. */
+        page_all(f, (struct reg_search_args){.name = "tran thi mai", .sex = "male", .max_work = 25},
+                 5, &s);
+        assert_int_equal(s.n, 0);
+        assert_true(s.pages > 3);
         page_all(f,
                  (struct reg_search_args){.name = "tran thi",
                                           .match = "prefix",
                                           .province = "79",
                                           .status = "deceased",
-                                          .max_scan = 2},
+                                          .max_work = 2},
                  3, &s);
         assert_int_equal(s.n, expected(2, 79, PERSON_DECEASED));
         page_all(f,
                  (struct reg_search_args){
-                     .name = "tran", .match = "prefix", .dob = "1972-02", .max_scan = 2},
+                     .name = "tran", .match = "prefix", .dob = "1972-02", .max_work = 2},
                  2, &s);
         int n = 0;
         for (int i = 0; i < N_PAGED; i++) {
@@ -581,7 +586,7 @@ static void test_store_budget(void **state)
                                  .status = STORE_SEARCH_STATUS_ANY,
                                  .province = 1,
                                  .limit = 100,
-                                 .max_scan = 10};
+                                 .max_work = 40};
         struct store_search_end end;
         struct store_search_pos pos;
         struct pop_err err = {0};
@@ -589,7 +594,7 @@ static void test_store_budget(void **state)
         for (;;) {
                 int n = 0;
                 assert_int_equal(store_person_search(st, &q, count_hit, &n, &end, &err), 0);
-                assert_true(end.examined <= 10);
+                assert_true(end.work > 0 && end.work <= 40 + STORE_SEARCH_SEEK_COST);
                 total += n;
                 assert_true(++calls < N_PAGED);
                 if (!end.more)
