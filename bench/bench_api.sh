@@ -9,8 +9,9 @@
 #
 # --soak S: after the rounds, loads the server for S seconds (wrk, same script) and samples
 # its RSS every 10 s, reporting first, last and the growth.
-# THREADS (default 8) sets popid serve --threads: a worker blocks in audit_log until its
-# entry is durable, so with one thread per core the group commit sees at most 2 callers.
+# THREADS (default: the core count) sets popid serve --threads. A request waits for its
+# entry's group commit with its connection suspended, not its thread, so a commit serves every
+# request that arrived during the previous one and more threads than cores buy nothing.
 # The registry (bench/out/api-<people>.db) is made once with popid gen + import and reused.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -53,7 +54,7 @@ fi
   2>/dev/null | jq -r .token >"$out/token"
 sqlite3 "$db" "SELECT printf('%012d', pid) FROM person ORDER BY random() LIMIT 100000" >"$out/pids"
 
-"$POPID" serve --db "$db" --listen 127.0.0.1:0 --threads "${THREADS:-8}" >"$out/popid.out" 2>"$out/popid.err" &
+"$POPID" serve --db "$db" --listen 127.0.0.1:0 --threads "${THREADS:-$cores}" >"$out/popid.out" 2>"$out/popid.err" &
 spid=$!
 pids+=("$spid")
 for _ in $(seq 200); do [ -s "$out/popid.out" ] && break; sleep 0.05; done
