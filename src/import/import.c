@@ -19,6 +19,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 /* Decree 137/2015 art. 11 governs collecting existing citizen records into the database, as an
@@ -815,6 +816,16 @@ int imp_run(struct reg *r, const struct reg_ctx *ctx, const char *const *files, 
                 if (fseek(f, 0, SEEK_END) == 0 && ftell(f) > 0)
                         total += (uint64_t)ftell(f);
                 fclose(f);
+        }
+        /* The report is created or truncated: never over one of the files being read. */
+        struct stat rs, fs;
+        for (int i = 0; i < n_files && stat(o->rejects, &rs) == 0; i++) {
+                if (stat(files[i], &fs) == 0 && fs.st_dev == rs.st_dev && fs.st_ino == rs.st_ino) {
+                        rc = pop_fail(err, POP_EINVAL, "import-usage",
+                                      "the reject report %s would overwrite an input file",
+                                      o->rejects);
+                        goto out;
+                }
         }
         m.rej = fopen(o->rejects, "w");
         if (!m.rej) {

@@ -88,6 +88,8 @@ check "--mode is required and explained" grep -q "all-or-nothing" <<<"$err"
 expect 2 import "$dir/family.jsonl" --mode some
 expect 2 import "$dir/family.jsonl" --mode valid-only --frobnicate 1
 expect 2 import "$dir/family.txt" --mode valid-only
+expect 2 import "$dir/family.jsonl" --mode valid-only --rejects "$dir/family.jsonl"
+check "the report never overwrites an input" test "$(wc -l <"$dir/family.jsonl")" -eq 300
 expect 2 export --format xml
 check "usage errors store nothing" test "$(persons)" -eq 0
 
