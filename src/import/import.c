@@ -28,8 +28,10 @@
         "Decree 137/2015/ND-CP art. 11: collection of citizen data into the national "             \
         "database (bulk import)"
 
+/* Lines travel from the reader in batches; a few batches in flight absorb the reader's and the
+ * writer's uneven pace (about 0.6 MB each). */
 #define BATCH  256
-#define N_BUFS 4
+#define N_BUFS 8
 
 enum item_state { IT_OK, IT_REJECTED };
 
@@ -96,8 +98,8 @@ struct recent {
 };
 
 struct imp {
-        double t_wait,
-            t_load; /* seconds waiting for the reader, and writing (POPID_IMPORT_TRACE) */
+        /* Seconds waiting for the reader, and writing (shown with POPID_IMPORT_TRACE). */
+        double t_wait, t_load;
         struct recent recent[N_RECENT];
         unsigned n_recent;
         struct hh_cache hc;
