@@ -168,6 +168,15 @@ int access_authenticate(struct access_cache *c, const char *header, int64_t now_
                 goto out;
         const struct entry *e =
             c->n_index ? bsearch(&key, c->index, c->n_index, sizeof key, by_secret_id) : NULL;
+        if (!e && c->checked_ms != now_ms) {
+                /* A client added since the last check must not wait out the ttl: an unknown
+                 * token re-reads the version (one meta read) before it is refused. */
+                c->stale = true;
+                if ((rc = refresh(c, now_ms, err)))
+                        goto out;
+                e = c->n_index ? bsearch(&key, c->index, c->n_index, sizeof key, by_secret_id)
+                               : NULL;
+        }
         if (!e) {
                 rc = access__deny(d, 401, "token-unknown", "the token is not valid");
                 goto out;
