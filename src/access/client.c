@@ -788,7 +788,9 @@ int access_pepper_load(const char *path, bool create, uint8_t out[ACCESS_PEPPER_
                               "the pepper %s is readable by others (mode %03o): chmod 600 %s", path,
                               (unsigned)(sb.st_mode & 0777), path);
         } else {
-                n = read(fd, buf, sizeof buf);
+                n = read(fd, buf, sizeof buf - 1);
+                if (n >= 0)
+                        buf[n] = '\0'; /* strspn below reads up to the NUL */
         }
         close(fd);
         if (rc)

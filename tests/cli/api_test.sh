@@ -30,9 +30,9 @@ ALL=pid,name,dob,sex,birth_province,hometown,nationality,ethnicity,religion,fath
 # client ID ARGS...: adds a client, its token in $dir/ID.tok
 client() {
   local id=$1; shift
-  "$popid" client add --db "$db" --id "$id" --name "$id" --kind ministry "$@" 2>/dev/null |
+  "$popid" client add --db "$db" --id "$id" --name "$id" --kind ministry "$@" 2>"$dir/$id.err" |
     jq -r .token >"$dir/$id.tok"
-  grep -q '^popid_' "$dir/$id.tok" || bad "client add $id"
+  grep -q '^popid_' "$dir/$id.tok" || bad "client add $id: $(grep -v 'shown once\|not be shown' "$dir/$id.err" | head -3)"
 }
 tok() { cat "$dir/$1.tok"; }
 client full --roles reader --fields "$ALL" --grants search,confirmation --purposes kyc,tax --rate 10000 --burst 10000
