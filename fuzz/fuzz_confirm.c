@@ -15,22 +15,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	if (!jwk) {
-		jwk = json_pack("{s:s, s:s, s:s, s:s}", "kty", "EC", "crv", "P-256", "x",
-				"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU", "y",
-				"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0");
-		if (!jwk)
-			abort();
-	}
-	json_t *out = NULL;
-	struct pop_err err = {0};
-	int rc = reg_confirmation_verify((const char *)data, size, jwk, (struct pdate){2026, 11, 23},
-					 &out, &err);
-	/* Nobody holds the private half of this key, so nothing may verify as valid. */
-	if (rc == 0 && json_is_true(json_object_get(out, "valid")))
-		abort();
-	if (rc != 0 && (!err.msg[0] || out))
-		abort();
-	json_decref(out);
-	return 0;
+        if (!jwk) {
+                jwk = json_pack("{s:s, s:s, s:s, s:s}", "kty", "EC", "crv", "P-256", "x",
+                                "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU", "y",
+                                "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0");
+                if (!jwk)
+                        abort();
+        }
+        json_t *out = NULL;
+        struct pop_err err = {0};
+        int rc = reg_confirmation_verify((const char *)data, size, jwk,
+                                         (struct pdate){2026, 11, 23}, &out, &err);
+        /* Nobody holds the private half of this key, so nothing may verify as valid. */
+        if (rc == 0 && json_is_true(json_object_get(out, "valid")))
+                abort();
+        if (rc != 0 && (!err.msg[0] || out))
+                abort();
+        json_decref(out);
+        return 0;
 }

@@ -23,8 +23,9 @@ static int usage(const char *msg, const char *arg)
 {
         fprintf(stderr, "popid: ");
         fprintf(stderr, msg, arg);
-        fprintf(stderr, "\nusage: popid serve --db PATH [--listen HOST:PORT] [--threads N] "
-                        "[--max-body BYTES] [--timeout SECONDS] [--max-conns N] [--key FILE] [--log]\n");
+        fprintf(stderr,
+                "\nusage: popid serve --db PATH [--listen HOST:PORT] [--threads N] "
+                "[--max-body BYTES] [--timeout SECONDS] [--max-conns N] [--key FILE] [--log]\n");
         return CLI_EUSAGE;
 }
 

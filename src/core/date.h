@@ -18,9 +18,9 @@
 #define DATE_MAX_YEAR 2399
 
 struct pdate {
-	int16_t y; /* 0 only in the "no date" value */
-	int8_t m;  /* 1..12, or 0 when unknown */
-	int8_t d;  /* 1..31, or 0 when unknown (then m may be known or not) */
+        int16_t y; /* 0 only in the "no date" value */
+        int8_t m;  /* 1..12, or 0 when unknown */
+        int8_t d;  /* 1..31, or 0 when unknown (then m may be known or not) */
 };
 
 /* True when y/m/d is a real calendar day within the supported years. */
@@ -40,7 +40,8 @@ bool pdate_is_none(struct pdate p);
 int pdate_parse(const char *s, size_t len, struct pdate *out, struct pop_err *err) POP_MUST_USE;
 
 /* As pdate_parse, but only a full date is accepted. */
-int pdate_parse_full(const char *s, size_t len, struct pdate *out, struct pop_err *err) POP_MUST_USE;
+int pdate_parse_full(const char *s, size_t len, struct pdate *out,
+                     struct pop_err *err) POP_MUST_USE;
 
 /* Writes "YYYY", "YYYY-MM" or "YYYY-MM-DD" (NUL-terminated) into out; "" for the none value. */
 void pdate_format(struct pdate p, char out[11]);

@@ -21,6 +21,6 @@
  * POP_EINVAL when issued is before the birth.
  */
 int idcard_expiry(struct pdate dob, struct pdate issued, struct pdate *expires, bool *never,
-		  struct pop_err *err) POP_MUST_USE;
+                  struct pop_err *err) POP_MUST_USE;
 
 #endif

@@ -30,14 +30,14 @@ int utf8_check(const char *s, size_t len, struct pop_err *err) POP_MUST_USE;
  * `cap - 1` bytes after normalization (POP_ETOOBIG otherwise), not empty. Writes into out.
  */
 int text_normalize(const char *in, size_t len, char *out, size_t cap,
-		   struct pop_err *err) POP_MUST_USE;
+                   struct pop_err *err) POP_MUST_USE;
 
 /*
  * A person's name: as text_normalize, plus only letters, combining marks, spaces, hyphens and
  * apostrophes are allowed (no digits or other symbols), at most NAME_MAX_BYTES bytes.
  */
 int name_normalize(const char *in, size_t len, char *out, size_t cap,
-		   struct pop_err *err) POP_MUST_USE;
+                   struct pop_err *err) POP_MUST_USE;
 
 /*
  * The folded form of a name (validates like name_normalize). Case folding can lengthen a name

@@ -25,16 +25,16 @@
 enum sex { SEX_UNKNOWN = 0, SEX_MALE = 1, SEX_FEMALE = 2 };
 
 struct pid_info {
-	char pid[PID_LEN + 1];
-	int prefix;      /* 1..295 */
-	int gso;         /* GSO province code when prefix <= 99, else 0 */
-	int country;     /* country code when prefix >= 101, else 0 */
-	int century_sex; /* G */
-	int birth_year;
-	enum sex sex;
-	uint32_t suffix; /* 0..999999 */
-	const struct region_legacy *province;  /* NULL when born abroad */
-	const struct region_country *country_info; /* NULL when unknown or not abroad */
+        char pid[PID_LEN + 1];
+        int prefix;      /* 1..295 */
+        int gso;         /* GSO province code when prefix <= 99, else 0 */
+        int country;     /* country code when prefix >= 101, else 0 */
+        int century_sex; /* G */
+        int birth_year;
+        enum sex sex;
+        uint32_t suffix;                           /* 0..999999 */
+        const struct region_legacy *province;      /* NULL when born abroad */
+        const struct region_country *country_info; /* NULL when unknown or not abroad */
 };
 
 /*
@@ -49,14 +49,14 @@ int pid_parse(const char *s, size_t len, struct pid_info *out, struct pop_err *e
  * must equal the year of the date of birth, the sex digit the sex (SEX_UNKNOWN skips the check).
  */
 int pid_check_person(const struct pid_info *id, struct pdate dob, enum sex sex,
-		     struct pop_err *err) POP_MUST_USE;
+                     struct pop_err *err) POP_MUST_USE;
 
 /* The G digit for a birth year 1900..2399 and a sex; -1 when out of range. */
 int pid_century_sex(int birth_year, enum sex sex);
 
 /* Builds the 12 digits for prefix, birth year, sex and suffix into out (NUL-terminated). */
 int pid_format(int prefix, int birth_year, enum sex sex, uint32_t suffix, char out[PID_LEN + 1],
-	       struct pop_err *err) POP_MUST_USE;
+               struct pop_err *err) POP_MUST_USE;
 
 /* A number as an integer (for storage keys) and back; pid_to_int returns -1 when one of the 12
  * characters is not a digit, pid_from_int writes 12 digits, or "" for v outside 0..999999999999. */
@@ -79,7 +79,7 @@ void pid_explain(const struct pid_info *id, char *out, size_t cap);
 /* The suffix at position counter (0..999999; larger values are taken modulo a million) of the
  * series; a bijection for each key and series. */
 uint32_t pid_series_suffix(const uint8_t key[PID_ALLOC_KEY_LEN], int prefix, int century_sex,
-			   int yy, uint32_t counter);
+                           int yy, uint32_t counter);
 
 /* Returns 1 when the number is already used, 0 when free, a negative POP_E* code on failure. */
 typedef int pid_used_fn(void *ctx, const char pid[PID_LEN + 1]);
@@ -90,8 +90,8 @@ typedef int pid_used_fn(void *ctx, const char pid[PID_LEN + 1]);
  * exhausted. When the callback fails its code is returned and *counter stays at that position.
  */
 int pid_allocate(const uint8_t key[PID_ALLOC_KEY_LEN], int prefix, int birth_year, enum sex sex,
-		 uint32_t *counter, pid_used_fn *used, void *ctx, char out[PID_LEN + 1],
-		 struct pop_err *err) POP_MUST_USE;
+                 uint32_t *counter, pid_used_fn *used, void *ctx, char out[PID_LEN + 1],
+                 struct pop_err *err) POP_MUST_USE;
 
 const char *sex_name(enum sex s); /* "male", "female", "unknown" */
 int sex_parse(const char *s, enum sex *out, struct pop_err *err) POP_MUST_USE; /* male|female|m|f */

@@ -5,28 +5,28 @@
 
 const char *person_status_name(enum person_status s)
 {
-	switch (s) {
-	case PERSON_LIVING:
-		return "living";
-	case PERSON_DECEASED:
-		return "deceased";
-	case PERSON_MISSING:
-		return "missing";
-	}
-	return "unknown";
+        switch (s) {
+        case PERSON_LIVING:
+                return "living";
+        case PERSON_DECEASED:
+                return "deceased";
+        case PERSON_MISSING:
+                return "missing";
+        }
+        return "unknown";
 }
 
 const char *card_status_name(enum card_status s)
 {
-	switch (s) {
-	case CARD_VALID:
-		return "valid";
-	case CARD_LOST:
-		return "lost";
-	case CARD_REVOKED:
-		return "revoked";
-	case CARD_REPLACED:
-		return "replaced";
-	}
-	return "unknown";
+        switch (s) {
+        case CARD_VALID:
+                return "valid";
+        case CARD_LOST:
+                return "lost";
+        case CARD_REVOKED:
+                return "revoked";
+        case CARD_REPLACED:
+                return "replaced";
+        }
+        return "unknown";
 }

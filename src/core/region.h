@@ -30,25 +30,25 @@
 #define REGION_COUNTRY_MAX 295
 
 struct region_legacy {
-	int code;               /* GSO code, 1..96 */
-	const char *name;       /* NFC, with diacritics */
-	const char *name_ascii; /* without */
-	const char *kind;       /* "province" or "city" */
-	int unit_code;          /* the 2025 unit it was merged into */
+        int code;               /* GSO code, 1..96 */
+        const char *name;       /* NFC, with diacritics */
+        const char *name_ascii; /* without */
+        const char *kind;       /* "province" or "city" */
+        int unit_code;          /* the 2025 unit it was merged into */
 };
 
 struct region_unit {
-	int code;
-	const char *name;
-	const char *name_ascii;
-	const char *kind;
-	int n_merged;
-	const int *merged_from; /* GSO codes of the legacy provinces it absorbed */
+        int code;
+        const char *name;
+        const char *name_ascii;
+        const char *kind;
+        int n_merged;
+        const int *merged_from; /* GSO codes of the legacy provinces it absorbed */
 };
 
 struct region_country {
-	int code; /* 101..295 */
-	const char *name;
+        int code; /* 101..295 */
+        const char *name;
 };
 
 /* The legacy province with this GSO code, or NULL. */

@@ -44,7 +44,7 @@ struct http_server {
         pthread_mutex_t pepper_lock;    /* guards loading the pepper (first client request) */
         atomic_bool have_pepper;
         uint8_t pepper[ACCESS_PEPPER_LEN];
-        char key_path[4096]; /* the signing key for confirmations */
+        char key_path[4096];         /* the signing key for confirmations */
         struct http_clients clients; /* per-client metrics */
         atomic_long n_waiting;       /* connections suspended for their audit entries */
 };
@@ -54,7 +54,7 @@ struct http_worker {
         struct http_server *srv;
         struct http_worker *next;
         struct http_metrics *m;
-        struct reg *reg; /* NULL until first needed, and again after a store failure */
+        struct reg *reg;            /* NULL until first needed, and again after a store failure */
         struct access_cache *cache; /* clients, over reg->st; freed with reg */
         struct http_req *free_reqs;
         unsigned n_free;
@@ -115,8 +115,8 @@ void http__worker_reg_drop(struct http_worker *w);
 int http__send(struct http_req *rq, unsigned status, const char *content_type, const char *body,
                size_t len) POP_MUST_USE;
 /* The same with one extra header (Idempotent-Replayed); hname NULL: none. */
-int http__send_hdr(struct http_req *rq, unsigned status, const char *content_type,
-                   const char *body, size_t len, const char *hname, const char *hval) POP_MUST_USE;
+int http__send_hdr(struct http_req *rq, unsigned status, const char *content_type, const char *body,
+                   size_t len, const char *hname, const char *hval) POP_MUST_USE;
 /* Renders j (compact, key order kept) into the arena and sends it; j stays the caller's. */
 int http__send_json(struct http_req *rq, unsigned status, json_t *j) POP_MUST_USE;
 /*

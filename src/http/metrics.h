@@ -86,8 +86,8 @@ struct http_client_stats {
 };
 
 struct http_clients {
-        pthread_mutex_t lock; /* held to add a client */
-        atomic_int n;         /* slots in use, "other" excluded */
+        pthread_mutex_t lock;                             /* held to add a client */
+        atomic_int n;                                     /* slots in use, "other" excluded */
         struct http_client_stats s[HTTP_CLIENTS_MAX + 1]; /* s[HTTP_CLIENTS_MAX]: "other" */
 };
 

@@ -215,8 +215,8 @@ int http__send(struct http_req *rq, unsigned status, const char *content_type, c
         return send_full(rq, status, content_type, body, len, NULL, NULL);
 }
 
-int http__send_hdr(struct http_req *rq, unsigned status, const char *content_type,
-                   const char *body, size_t len, const char *hname, const char *hval)
+int http__send_hdr(struct http_req *rq, unsigned status, const char *content_type, const char *body,
+                   size_t len, const char *hname, const char *hval)
 {
         return send_full(rq, status, content_type, body, len, hname, hval);
 }
@@ -562,8 +562,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
                         http_metrics_done(w->m, rq->slot, rq->status, us);
                         if (rq->client >= 0)
                                 http_clients_done(&srv->clients, rq->client, rq->status, us);
-                }
-                else
+                } else
                         http_metrics_abort(w->m, abort_reason(toe), rq->started);
         }
         if (srv->cfg.log)
@@ -708,8 +707,7 @@ int http_server_start(const struct http_config *cfg, struct http_server **out, s
                 free(x);
                 return pop_fail(err, POP_ENOMEM, "nomem", "out of memory");
         }
-        if (http_clients_init(&s->clients) != 0 ||
-            pthread_mutex_init(&s->pepper_lock, NULL) != 0) {
+        if (http_clients_init(&s->clients) != 0 || pthread_mutex_init(&s->pepper_lock, NULL) != 0) {
                 /* Not worth unwinding separately: both only fail without memory. */
                 http_metrics_reg_free(&s->metrics);
                 pthread_mutex_destroy(&s->lock);

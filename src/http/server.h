@@ -23,16 +23,16 @@ struct audit;
 #define HTTP_PROBLEM_BASE     "https://popid.example/problems/"
 
 struct http_config {
-        const char *db;     /* registry URI each worker thread opens */
-        const char *host;   /* address to listen on ("127.0.0.1", "::1", "0.0.0.0") */
-        const char *port;   /* decimal; "0" picks a free port (see http_server_port) */
-        unsigned threads;   /* worker threads; 0: one per online core */
-        size_t max_body;    /* request body cap in bytes; 0: HTTP_MAX_BODY_DEFAULT */
-        unsigned timeout_s; /* idle connection timeout; 0: HTTP_TIMEOUT_DEFAULT */
-        unsigned max_conns; /* concurrent connections; 0: HTTP_MAX_CONNS */
-        bool log;           /* one line per request on stderr */
-        struct audit *audit; /* the audit log the data endpoints write (the caller's; must
-                                outlive the server); NULL: they answer 503 */
+        const char *db;       /* registry URI each worker thread opens */
+        const char *host;     /* address to listen on ("127.0.0.1", "::1", "0.0.0.0") */
+        const char *port;     /* decimal; "0" picks a free port (see http_server_port) */
+        unsigned threads;     /* worker threads; 0: one per online core */
+        size_t max_body;      /* request body cap in bytes; 0: HTTP_MAX_BODY_DEFAULT */
+        unsigned timeout_s;   /* idle connection timeout; 0: HTTP_TIMEOUT_DEFAULT */
+        unsigned max_conns;   /* concurrent connections; 0: HTTP_MAX_CONNS */
+        bool log;             /* one line per request on stderr */
+        struct audit *audit;  /* the audit log the data endpoints write (the caller's; must
+                                 outlive the server); NULL: they answer 503 */
         const char *key_path; /* the registry's signing key (confirmations); NULL: db + ".key" */
 };
 

@@ -26,7 +26,7 @@ int reg_public_jwk(struct reg *r, json_t **out, struct pop_err *err) POP_MUST_US
  * record (residence-none); a person no longer resident gets the places they lived.
  */
 int reg_residence_confirm(struct reg *r, const struct reg_ctx *ctx, int64_t pid,
-			  const char *key_path, json_t **out, struct pop_err *err) POP_MUST_USE;
+                          const char *key_path, json_t **out, struct pop_err *err) POP_MUST_USE;
 
 /*
  * Verifies a confirmation (the JSON printed by reg_residence_confirm, or a bare compact JWS)
@@ -36,6 +36,6 @@ int reg_residence_confirm(struct reg *r, const struct reg_ctx *ctx, int64_t pid,
  * input is malformed.
  */
 int reg_confirmation_verify(const char *text, size_t len, json_t *jwk, struct pdate today,
-			    json_t **out, struct pop_err *err) POP_MUST_USE;
+                            json_t **out, struct pop_err *err) POP_MUST_USE;
 
 #endif

@@ -13,12 +13,12 @@
 #include "registry/registry.h"
 
 struct demo_stats {
-	int64_t persons, events, households, refused;
-	char sample_pid[PID_LEN + 1]; /* a living adult with a household, for the tour */
+        int64_t persons, events, households, refused;
+        char sample_pid[PID_LEN + 1]; /* a living adult with a household, for the tour */
 };
 
 /* Adds about n people. Events the rules refuse are counted, not fatal. */
 int reg_demo_seed(struct reg *r, const struct reg_ctx *ctx, long n, uint64_t seed,
-		  struct demo_stats *stats, struct pop_err *err) POP_MUST_USE;
+                  struct demo_stats *stats, struct pop_err *err) POP_MUST_USE;
 
 #endif

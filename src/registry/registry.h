@@ -18,16 +18,16 @@
 
 /* A registry handle: one store connection plus the registry's settings. One thread at a time. */
 struct reg {
-	struct store *st;
-	uint8_t alloc_key[PID_ALLOC_KEY_LEN];
-	char name[128]; /* the issuing authority's name, shown on documents */
+        struct store *st;
+        uint8_t alloc_key[PID_ALLOC_KEY_LEN];
+        char name[128]; /* the issuing authority's name, shown on documents */
 };
 
 /* Who acts and when: passed to every call so rules and the journal agree on "now". */
 struct reg_ctx {
-	const char *actor;  /* "operator:root@host", "client:ministry-of-health", ... */
-	struct pdate today; /* the registry's current date */
-	int64_t now_ms;     /* unix milliseconds */
+        const char *actor;  /* "operator:root@host", "client:ministry-of-health", ... */
+        struct pdate today; /* the registry's current date */
+        int64_t now_ms;     /* unix milliseconds */
 };
 
 /* Fills ctx->today/now_ms from the system clock (the actor is left to the caller). */
@@ -51,7 +51,7 @@ void reg_close(struct reg *r);
  * POP_ERULE (a rule forbids it) or POP_ESTORE.
  */
 int reg_event_apply(struct reg *r, const struct reg_ctx *ctx, json_t *ev, json_t **result,
-		    struct pop_err *err) POP_MUST_USE;
+                    struct pop_err *err) POP_MUST_USE;
 
 /*
  * reg_event_apply for the API: the same, plus, inside the event's transaction,
@@ -63,14 +63,14 @@ int reg_event_apply(struct reg *r, const struct reg_ctx *ctx, json_t *ev, json_t
  *     API keeps its idempotency record here, so the record exists exactly when the event does).
  */
 struct reg_apply_opts {
-	bool (*in_scope)(void *ctx, int unit);
-	int (*before_commit)(void *ctx, struct store *st, const json_t *result,
-			     struct pop_err *err);
-	void *ctx;
+        bool (*in_scope)(void *ctx, int unit);
+        int (*before_commit)(void *ctx, struct store *st, const json_t *result,
+                             struct pop_err *err);
+        void *ctx;
 };
 int reg_event_apply_opts(struct reg *r, const struct reg_ctx *ctx, json_t *ev,
-			 const struct reg_apply_opts *o, json_t **result,
-			 struct pop_err *err) POP_MUST_USE;
+                         const struct reg_apply_opts *o, json_t **result,
+                         struct pop_err *err) POP_MUST_USE;
 
 /*
  * The change feed: journal events with seq > after, rendered as change items
@@ -83,14 +83,14 @@ int reg_event_apply_opts(struct reg *r, const struct reg_ctx *ctx, json_t *ev,
  * for the next page) and *more says whether rows may follow. *items is the caller's.
  */
 struct reg_changes_query {
-	int64_t after;
-	int limit;
-	int max_scan;
-	bool (*in_scope)(void *ctx, int unit);
-	void *ctx;
+        int64_t after;
+        int limit;
+        int max_scan;
+        bool (*in_scope)(void *ctx, int unit);
+        void *ctx;
 };
 int reg_changes(struct reg *r, const struct reg_changes_query *q, json_t **items, int64_t *next,
-		bool *more, struct pop_err *err) POP_MUST_USE;
+                bool *more, struct pop_err *err) POP_MUST_USE;
 
 /*
  * What an event (its JSON, with the personal IDs it names or allocated) changes about each
@@ -101,9 +101,9 @@ json_t *reg_change_docs(const char *type, json_t *ev, json_t *date);
 
 /* The event types, for help texts: a NULL-terminated list of {name, summary}. */
 struct reg_event_type {
-	const char *name;
-	const char *summary;
-	const char *fields; /* "pid date [new_head]" */
+        const char *name;
+        const char *summary;
+        const char *fields; /* "pid date [new_head]" */
 };
 extern const struct reg_event_type reg_event_types[];
 
@@ -115,10 +115,10 @@ int reg_person_json(struct reg *r, int64_t pid, json_t **out, struct pop_err *er
 int reg_history_json(struct reg *r, int64_t pid, json_t **out, struct pop_err *err) POP_MUST_USE;
 /* The household with its head and members on `on` (none: today). */
 int reg_household_json(struct reg *r, int64_t household, struct pdate on, json_t **out,
-		       struct pop_err *err) POP_MUST_USE;
+                       struct pop_err *err) POP_MUST_USE;
 /* The permanent and temporary residence of a person on `on` (none: current). */
 int reg_residence_json(struct reg *r, int64_t pid, struct pdate on, json_t **out,
-		       struct pop_err *err) POP_MUST_USE;
+                       struct pop_err *err) POP_MUST_USE;
 
 /* JSON renderings of records (new references). */
 json_t *reg_render_person(const struct person *p);

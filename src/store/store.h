@@ -36,9 +36,9 @@ typedef int store_event_fn(void *ctx, const struct event *e);
  * pagination: no OFFSET, no duplicates or gaps between pages while the data stands still).
  */
 enum store_match {
-	STORE_MATCH_EXACT,  /* name_fold equal: NFC, case-insensitive */
-	STORE_MATCH_FOLDED, /* name_key equal: also diacritic-insensitive, đ = d */
-	STORE_MATCH_PREFIX, /* name_key starts with the query's key as whole words */
+        STORE_MATCH_EXACT,  /* name_fold equal: NFC, case-insensitive */
+        STORE_MATCH_FOLDED, /* name_key equal: also diacritic-insensitive, đ = d */
+        STORE_MATCH_PREFIX, /* name_key starts with the query's key as whole words */
 };
 
 #define STORE_SEARCH_KEY_MAX    (2 * NAME_MAX_BYTES + 1) /* a folded name or key, NUL included */
@@ -49,39 +49,39 @@ enum store_match {
 
 /* A position in the search order: the last row (or, with key_end, the last key) looked at. */
 struct store_search_pos {
-	char key[STORE_SEARCH_KEY_MAX];
-	struct pdate dob;
-	int64_t pid;
-	bool key_end; /* past every row of key (dob and pid unused) */
+        char key[STORE_SEARCH_KEY_MAX];
+        struct pdate dob;
+        int64_t pid;
+        bool key_end; /* past every row of key (dob and pid unused) */
 };
 
 struct store_search {
-	enum store_match match;
-	const char *name;       /* name_fold of the query (exact), else its name_key */
-	struct pdate dob;       /* none: any; else every stored dob that may be that day */
-	int year_from, year_to; /* birth years, inclusive; 0: open */
-	enum sex sex;           /* SEX_UNKNOWN: any */
-	int province;           /* 2025 unit of the current permanent residence; 0: any */
-	int status;             /* enum person_status, or STORE_SEARCH_STATUS_ANY */
-	int limit;              /* 1..STORE_SEARCH_LIMIT_MAX */
-	int max_work;           /* work allowed per call (store_person_search); 0: default */
-	const struct store_search_pos *after; /* resume after this position; NULL: from the start */
+        enum store_match match;
+        const char *name;       /* name_fold of the query (exact), else its name_key */
+        struct pdate dob;       /* none: any; else every stored dob that may be that day */
+        int year_from, year_to; /* birth years, inclusive; 0: open */
+        enum sex sex;           /* SEX_UNKNOWN: any */
+        int province;           /* 2025 unit of the current permanent residence; 0: any */
+        int status;             /* enum person_status, or STORE_SEARCH_STATUS_ANY */
+        int limit;              /* 1..STORE_SEARCH_LIMIT_MAX */
+        int max_work;           /* work allowed per call (store_person_search); 0: default */
+        const struct store_search_pos *after; /* resume after this position; NULL: from the start */
 };
 
 /* One result; full_name is valid during the callback only. */
 struct store_search_hit {
-	int64_t pid;
-	const char *full_name;
-	struct pdate dob;
-	enum sex sex;
-	enum person_status status;
-	int province; /* of the current permanent residence as recorded (maybe legacy); 0: none */
+        int64_t pid;
+        const char *full_name;
+        struct pdate dob;
+        enum sex sex;
+        enum person_status status;
+        int province; /* of the current permanent residence as recorded (maybe legacy); 0: none */
 };
 
 struct store_search_end {
-	bool more;                    /* later rows may match: search again after `next` */
-	struct store_search_pos next; /* set when more */
-	int work;                     /* work done, in the units of max_work */
+        bool more;                    /* later rows may match: search again after `next` */
+        struct store_search_pos next; /* set when more */
+        int work;                     /* work done, in the units of max_work */
 };
 
 typedef int store_search_fn(void *ctx, const struct store_search_hit *h);
@@ -92,7 +92,8 @@ typedef int store_search_fn(void *ctx, const struct store_search_hit *h);
  * where each came from: `src`, file index << 32 | line), the IDs it refused, the households of
  * the file by key, and the spouses still waiting for their partner's line.
  */
-#define STORE_IMPORT_REBUILD_INDEXES 0x1 /* drop secondary indexes now, rebuild in import_rebuild */
+#define STORE_IMPORT_REBUILD_INDEXES 0x1 /* drop secondary indexes now, rebuild in import_rebuild  \
+                                          */
 
 /* import_spouse outcomes. */
 #define STORE_SPOUSE_PENDING  0 /* the partner's line has not come yet */
@@ -101,21 +102,21 @@ typedef int store_search_fn(void *ctx, const struct store_search_hit *h);
 
 /* The checks at the end of an import (import_deferred). */
 enum store_import_query {
-	/* Loaded people whose spouse never named them: other = the spouse, n = 1 when the
-	 * spouse's line was refused, m = 1 when the claimant is deceased. */
-	STORE_IMPORT_SPOUSES,
-	/* Loaded members of the file's households that do not have exactly one loaded living
-	 * head: key, n = loaded heads, m = refused head lines. */
-	STORE_IMPORT_HOUSEHOLDS,
-	/* Loaded people not yet refused whose father, mother, spouse or household head was
-	 * refused since the last call: other = that person, key = the link ("father", ...). */
-	STORE_IMPORT_DEPENDENTS,
+        /* Loaded people whose spouse never named them: other = the spouse, n = 1 when the
+         * spouse's line was refused, m = 1 when the claimant is deceased. */
+        STORE_IMPORT_SPOUSES,
+        /* Loaded members of the file's households that do not have exactly one loaded living
+         * head: key, n = loaded heads, m = refused head lines. */
+        STORE_IMPORT_HOUSEHOLDS,
+        /* Loaded people not yet refused whose father, mother, spouse or household head was
+         * refused since the last call: other = that person, key = the link ("father", ...). */
+        STORE_IMPORT_DEPENDENTS,
 };
 
 struct store_import_row {
-	int64_t pid, src, other;
-	const char *key; /* valid during the callback */
-	int n, m;
+        int64_t pid, src, other;
+        const char *key; /* valid during the callback */
+        int n, m;
 };
 
 typedef int store_import_fn(void *ctx, const struct store_import_row *row);
@@ -130,26 +131,26 @@ typedef int store_import_fn(void *ctx, const struct store_import_row *row);
 #define STORE_AUDIT_SIG_BYTES  64
 
 struct store_audit_entry {
-	int64_t seq; /* 1, 2, ... without gaps */
-	int64_t time_ms;
-	const char *actor;
-	int64_t subject; /* pid; 0 when none */
-	const char *action;
-	const char *fields; /* sorted field names, comma-separated */
-	const char *purpose;
-	const char *outcome;
-	const char *rule;
-	const char *request_id;
-	uint8_t hash[STORE_AUDIT_HASH_BYTES]; /* the chain hash up to and including this entry */
-	bool malformed;
+        int64_t seq; /* 1, 2, ... without gaps */
+        int64_t time_ms;
+        const char *actor;
+        int64_t subject; /* pid; 0 when none */
+        const char *action;
+        const char *fields; /* sorted field names, comma-separated */
+        const char *purpose;
+        const char *outcome;
+        const char *rule;
+        const char *request_id;
+        uint8_t hash[STORE_AUDIT_HASH_BYTES]; /* the chain hash up to and including this entry */
+        bool malformed;
 };
 
 struct store_audit_checkpoint {
-	int64_t seq; /* the chain hash after entry seq is `hash` */
-	uint8_t hash[STORE_AUDIT_HASH_BYTES];
-	int64_t time_ms;
-	uint8_t sig[STORE_AUDIT_SIG_BYTES];
-	bool malformed;
+        int64_t seq; /* the chain hash after entry seq is `hash` */
+        uint8_t hash[STORE_AUDIT_HASH_BYTES];
+        int64_t time_ms;
+        uint8_t sig[STORE_AUDIT_SIG_BYTES];
+        bool malformed;
 };
 
 typedef int store_audit_fn(void *ctx, const struct store_audit_entry *e);
@@ -163,21 +164,21 @@ typedef int store_checkpoint_fn(void *ctx, const struct store_audit_checkpoint *
 #define STORE_CLIENT_HASH      32
 
 struct store_client {
-	char id[33];
-	char name[129];
-	char kind[16];
-	char roles[96];      /* JSON array of role names */
-	char grants[1024];   /* JSON array of field and grant names */
-	char purposes[768];  /* JSON array of purpose codes */
-	char provinces[256]; /* JSON: "all", or an array of two-digit 2025 unit codes */
-	int64_t rate, burst;
-	bool disabled;
-	int64_t created_ms, updated_ms;
-	char secret_id[STORE_CLIENT_SECRET_ID];
-	uint8_t secret_hash[STORE_CLIENT_HASH];
-	char prev_secret_id[STORE_CLIENT_SECRET_ID]; /* "" when there is none */
-	uint8_t prev_secret_hash[STORE_CLIENT_HASH];
-	int64_t prev_expires_ms;
+        char id[33];
+        char name[129];
+        char kind[16];
+        char roles[96];      /* JSON array of role names */
+        char grants[1024];   /* JSON array of field and grant names */
+        char purposes[768];  /* JSON array of purpose codes */
+        char provinces[256]; /* JSON: "all", or an array of two-digit 2025 unit codes */
+        int64_t rate, burst;
+        bool disabled;
+        int64_t created_ms, updated_ms;
+        char secret_id[STORE_CLIENT_SECRET_ID];
+        uint8_t secret_hash[STORE_CLIENT_HASH];
+        char prev_secret_id[STORE_CLIENT_SECRET_ID]; /* "" when there is none */
+        uint8_t prev_secret_hash[STORE_CLIENT_HASH];
+        int64_t prev_expires_ms;
 };
 
 typedef int store_client_fn(void *ctx, const struct store_client *c);
@@ -198,134 +199,133 @@ typedef int store_journal_fn(void *ctx, const struct event *e, const char *units
 #define STORE_IDEM_BODY_MAX 8192 /* bytes of a kept answer, NUL excluded */
 
 struct store_idem {
-	char client[33];
-	char key[STORE_IDEM_KEY_MAX + 1];
-	uint8_t request_hash[STORE_IDEM_HASH]; /* of the request the answer was for */
-	int status;
-	int64_t created_ms;
-	size_t body_len;
-	char body[STORE_IDEM_BODY_MAX + 1];
+        char client[33];
+        char key[STORE_IDEM_KEY_MAX + 1];
+        uint8_t request_hash[STORE_IDEM_HASH]; /* of the request the answer was for */
+        int status;
+        int64_t created_ms;
+        size_t body_len;
+        char body[STORE_IDEM_BODY_MAX + 1];
 };
 
 struct store_ops {
-	int version; /* STORE_OPS_VERSION */
-	unsigned caps;
-	const char *name;
+        int version; /* STORE_OPS_VERSION */
+        unsigned caps;
+        const char *name;
 
-	void (*close)(struct store *st);
-	int (*begin)(struct store *st, struct pop_err *err);
-	int (*commit)(struct store *st, struct pop_err *err);
-	void (*rollback)(struct store *st);
-	int (*read_begin)(struct store *st, struct pop_err *err);
-	void (*read_end)(struct store *st);
-	int (*integrity_check)(struct store *st, struct pop_err *err);
+        void (*close)(struct store *st);
+        int (*begin)(struct store *st, struct pop_err *err);
+        int (*commit)(struct store *st, struct pop_err *err);
+        void (*rollback)(struct store *st);
+        int (*read_begin)(struct store *st, struct pop_err *err);
+        void (*read_end)(struct store *st);
+        int (*integrity_check)(struct store *st, struct pop_err *err);
 
-	int (*meta_get)(struct store *st, const char *key, void *buf, size_t cap, size_t *len,
-			struct pop_err *err);
-	int (*meta_set)(struct store *st, const char *key, const void *val, size_t len,
-			struct pop_err *err);
+        int (*meta_get)(struct store *st, const char *key, void *buf, size_t cap, size_t *len,
+                        struct pop_err *err);
+        int (*meta_set)(struct store *st, const char *key, const void *val, size_t len,
+                        struct pop_err *err);
 
-	int (*person_get)(struct store *st, int64_t pid, struct person *out, struct pop_err *err);
-	int (*person_exists)(struct store *st, int64_t pid, struct pop_err *err);
-	int (*person_insert)(struct store *st, const struct person *p, struct pop_err *err);
-	int (*person_update)(struct store *st, const struct person *p, struct pop_err *err);
-	int (*person_children)(struct store *st, int64_t pid, store_person_fn *fn, void *ctx,
-			       struct pop_err *err);
-	int (*person_count)(struct store *st, int64_t *n, struct pop_err *err);
-	int (*person_search)(struct store *st, const struct store_search *q, store_search_fn *fn,
-			     void *ctx, struct store_search_end *end, struct pop_err *err);
+        int (*person_get)(struct store *st, int64_t pid, struct person *out, struct pop_err *err);
+        int (*person_exists)(struct store *st, int64_t pid, struct pop_err *err);
+        int (*person_insert)(struct store *st, const struct person *p, struct pop_err *err);
+        int (*person_update)(struct store *st, const struct person *p, struct pop_err *err);
+        int (*person_children)(struct store *st, int64_t pid, store_person_fn *fn, void *ctx,
+                               struct pop_err *err);
+        int (*person_count)(struct store *st, int64_t *n, struct pop_err *err);
+        int (*person_search)(struct store *st, const struct store_search *q, store_search_fn *fn,
+                             void *ctx, struct store_search_end *end, struct pop_err *err);
 
+        int (*household_get)(struct store *st, int64_t id, struct household *out,
+                             struct pop_err *err);
+        int (*household_insert)(struct store *st, struct household *h, struct pop_err *err);
+        int (*household_update)(struct store *st, const struct household *h, struct pop_err *err);
+        int (*household_members)(struct store *st, int64_t household, struct pdate on,
+                                 store_residence_fn *fn, void *ctx, struct pop_err *err);
+        int (*household_head_on)(struct store *st, int64_t household, struct pdate on,
+                                 int64_t *head, struct pop_err *err);
+        int (*household_head_set)(struct store *st, int64_t household, int64_t head,
+                                  struct pdate from, struct pop_err *err);
 
-	int (*household_get)(struct store *st, int64_t id, struct household *out,
-			     struct pop_err *err);
-	int (*household_insert)(struct store *st, struct household *h, struct pop_err *err);
-	int (*household_update)(struct store *st, const struct household *h, struct pop_err *err);
-	int (*household_members)(struct store *st, int64_t household, struct pdate on,
-				 store_residence_fn *fn, void *ctx, struct pop_err *err);
-	int (*household_head_on)(struct store *st, int64_t household, struct pdate on,
-				 int64_t *head, struct pop_err *err);
-	int (*household_head_set)(struct store *st, int64_t household, int64_t head,
-				  struct pdate from, struct pop_err *err);
+        int (*residence_current)(struct store *st, int64_t pid, char kind, struct residence *out,
+                                 struct pop_err *err);
+        int (*residence_insert)(struct store *st, struct residence *r, struct pop_err *err);
+        int (*residence_update)(struct store *st, const struct residence *r, struct pop_err *err);
+        int (*residence_history)(struct store *st, int64_t pid, store_residence_fn *fn, void *ctx,
+                                 struct pop_err *err);
 
-	int (*residence_current)(struct store *st, int64_t pid, char kind, struct residence *out,
-				 struct pop_err *err);
-	int (*residence_insert)(struct store *st, struct residence *r, struct pop_err *err);
-	int (*residence_update)(struct store *st, const struct residence *r, struct pop_err *err);
-	int (*residence_history)(struct store *st, int64_t pid, store_residence_fn *fn, void *ctx,
-				 struct pop_err *err);
+        int (*card_current)(struct store *st, int64_t pid, struct card *out, struct pop_err *err);
+        int (*card_insert)(struct store *st, struct card *c, struct pop_err *err);
+        int (*card_update)(struct store *st, const struct card *c, struct pop_err *err);
+        int (*card_history)(struct store *st, int64_t pid, store_card_fn *fn, void *ctx,
+                            struct pop_err *err);
 
-	int (*card_current)(struct store *st, int64_t pid, struct card *out, struct pop_err *err);
-	int (*card_insert)(struct store *st, struct card *c, struct pop_err *err);
-	int (*card_update)(struct store *st, const struct card *c, struct pop_err *err);
-	int (*card_history)(struct store *st, int64_t pid, store_card_fn *fn, void *ctx,
-			    struct pop_err *err);
+        int (*event_append)(struct store *st, struct event *e, struct pop_err *err);
+        int (*event_history)(struct store *st, int64_t pid, store_event_fn *fn, void *ctx,
+                             struct pop_err *err);
 
-	int (*event_append)(struct store *st, struct event *e, struct pop_err *err);
-	int (*event_history)(struct store *st, int64_t pid, store_event_fn *fn, void *ctx,
-			     struct pop_err *err);
+        int (*series_get)(struct store *st, int64_t series, uint32_t *next, struct pop_err *err);
+        int (*series_set)(struct store *st, int64_t series, uint32_t next, struct pop_err *err);
 
-	int (*series_get)(struct store *st, int64_t series, uint32_t *next, struct pop_err *err);
-	int (*series_set)(struct store *st, int64_t series, uint32_t next, struct pop_err *err);
+        /* Bulk import and export (src/import/); see the wrappers below. */
+        int (*person_each)(struct store *st, store_person_fn *fn, void *ctx, struct pop_err *err);
+        int (*event_amend)(struct store *st, int64_t seq, const char *payload, size_t len,
+                           struct pop_err *err);
+        int (*import_begin)(struct store *st, unsigned flags, int cache_mib, struct pop_err *err);
+        int (*import_rebuild)(struct store *st, int64_t seq, struct pop_err *err);
+        void (*import_end)(struct store *st);
+        int (*import_loaded)(struct store *st, int64_t pid, int64_t src, struct pop_err *err);
+        int (*import_reject)(struct store *st, int64_t pid, int loaded, struct pop_err *err);
+        int (*import_is_rejected)(struct store *st, int64_t pid, struct pop_err *err);
+        int (*import_household_find)(struct store *st, const char *key, struct household *out,
+                                     int *heads, struct pop_err *err);
+        int (*import_household_add)(struct store *st, const char *key, struct household *h,
+                                    struct pop_err *err);
+        int (*import_household_head)(struct store *st, const char *key, int64_t hh, int64_t pid,
+                                     struct pdate from, int heads, struct pop_err *err);
+        int (*import_household_refused_head)(struct store *st, const char *key,
+                                             struct pop_err *err);
+        int (*import_spouse)(struct store *st, int64_t pid, enum sex sex, int dead, int64_t spouse,
+                             int *outcome, struct pop_err *err);
+        int (*import_deferred)(struct store *st, enum store_import_query q, store_import_fn *fn,
+                               void *ctx, struct pop_err *err);
+        int (*import_purge)(struct store *st, int64_t seq, int64_t *n, struct pop_err *err);
+        int (*audit_append)(struct store *st, const struct store_audit_entry *e,
+                            struct pop_err *err);
+        int (*audit_last)(struct store *st, int64_t *seq, uint8_t hash[STORE_AUDIT_HASH_BYTES],
+                          struct pop_err *err);
+        int (*audit_iter)(struct store *st, int64_t from_seq, store_audit_fn *fn, void *ctx,
+                          struct pop_err *err);
+        int (*audit_by_subject)(struct store *st, int64_t pid, int64_t before_seq, int limit,
+                                store_audit_fn *fn, void *ctx, struct pop_err *err);
+        int (*checkpoint_insert)(struct store *st, const struct store_audit_checkpoint *c,
+                                 struct pop_err *err);
+        int (*checkpoint_last)(struct store *st, struct store_audit_checkpoint *out,
+                               struct pop_err *err);
+        int (*checkpoint_iter)(struct store *st, int64_t from_seq, store_checkpoint_fn *fn,
+                               void *ctx, struct pop_err *err);
+        /* API clients (src/access/). */
+        int (*client_insert)(struct store *st, const struct store_client *c, struct pop_err *err);
+        int (*client_update)(struct store *st, const struct store_client *c, struct pop_err *err);
+        int (*client_get)(struct store *st, const char *id, struct store_client *out,
+                          struct pop_err *err);
+        int (*client_list)(struct store *st, store_client_fn *fn, void *ctx, struct pop_err *err);
+        int (*client_by_secret_id)(struct store *st, const char *secret_id,
+                                   struct store_client *out, struct pop_err *err);
 
-	/* Bulk import and export (src/import/); see the wrappers below. */
-	int (*person_each)(struct store *st, store_person_fn *fn, void *ctx, struct pop_err *err);
-	int (*event_amend)(struct store *st, int64_t seq, const char *payload, size_t len,
-			   struct pop_err *err);
-	int (*import_begin)(struct store *st, unsigned flags, int cache_mib, struct pop_err *err);
-	int (*import_rebuild)(struct store *st, int64_t seq, struct pop_err *err);
-	void (*import_end)(struct store *st);
-	int (*import_loaded)(struct store *st, int64_t pid, int64_t src, struct pop_err *err);
-	int (*import_reject)(struct store *st, int64_t pid, int loaded, struct pop_err *err);
-	int (*import_is_rejected)(struct store *st, int64_t pid, struct pop_err *err);
-	int (*import_household_find)(struct store *st, const char *key, struct household *out,
-				     int *heads, struct pop_err *err);
-	int (*import_household_add)(struct store *st, const char *key, struct household *h,
-				    struct pop_err *err);
-	int (*import_household_head)(struct store *st, const char *key, int64_t hh, int64_t pid,
-				     struct pdate from, int heads, struct pop_err *err);
-	int (*import_household_refused_head)(struct store *st, const char *key,
-					     struct pop_err *err);
-	int (*import_spouse)(struct store *st, int64_t pid, enum sex sex, int dead, int64_t spouse,
-			     int *outcome, struct pop_err *err);
-	int (*import_deferred)(struct store *st, enum store_import_query q, store_import_fn *fn,
-			       void *ctx, struct pop_err *err);
-	int (*import_purge)(struct store *st, int64_t seq, int64_t *n, struct pop_err *err);
-	int (*audit_append)(struct store *st, const struct store_audit_entry *e,
-			    struct pop_err *err);
-	int (*audit_last)(struct store *st, int64_t *seq, uint8_t hash[STORE_AUDIT_HASH_BYTES],
-			  struct pop_err *err);
-	int (*audit_iter)(struct store *st, int64_t from_seq, store_audit_fn *fn, void *ctx,
-			  struct pop_err *err);
-	int (*audit_by_subject)(struct store *st, int64_t pid, int64_t before_seq, int limit,
-				store_audit_fn *fn, void *ctx, struct pop_err *err);
-	int (*checkpoint_insert)(struct store *st, const struct store_audit_checkpoint *c,
-				 struct pop_err *err);
-	int (*checkpoint_last)(struct store *st, struct store_audit_checkpoint *out,
-			       struct pop_err *err);
-	int (*checkpoint_iter)(struct store *st, int64_t from_seq, store_checkpoint_fn *fn,
-			       void *ctx, struct pop_err *err);
-	/* API clients (src/access/). */
-	int (*client_insert)(struct store *st, const struct store_client *c, struct pop_err *err);
-	int (*client_update)(struct store *st, const struct store_client *c, struct pop_err *err);
-	int (*client_get)(struct store *st, const char *id, struct store_client *out,
-			  struct pop_err *err);
-	int (*client_list)(struct store *st, store_client_fn *fn, void *ctx, struct pop_err *err);
-	int (*client_by_secret_id)(struct store *st, const char *secret_id,
-				   struct store_client *out, struct pop_err *err);
-
-	/* The API's writes and change feed. */
-	int (*event_after)(struct store *st, int64_t after_seq, int limit, store_journal_fn *fn,
-			   void *ctx, struct pop_err *err);
-	int (*event_units)(struct store *st, int64_t seq, const char *units, struct pop_err *err);
-	int (*idem_get)(struct store *st, const char *client, const char *key, int64_t not_before_ms,
-			struct store_idem *out, struct pop_err *err);
-	int (*idem_put)(struct store *st, const struct store_idem *r, int64_t expired_before_ms,
-			struct pop_err *err);
+        /* The API's writes and change feed. */
+        int (*event_after)(struct store *st, int64_t after_seq, int limit, store_journal_fn *fn,
+                           void *ctx, struct pop_err *err);
+        int (*event_units)(struct store *st, int64_t seq, const char *units, struct pop_err *err);
+        int (*idem_get)(struct store *st, const char *client, const char *key,
+                        int64_t not_before_ms, struct store_idem *out, struct pop_err *err);
+        int (*idem_put)(struct store *st, const struct store_idem *r, int64_t expired_before_ms,
+                        struct pop_err *err);
 };
 
 /* Every backend's connection starts with this. */
 struct store {
-	const struct store_ops *ops;
+        const struct store_ops *ops;
 };
 
 /*
@@ -369,19 +369,19 @@ int store_integrity_check(struct store *st, struct pop_err *err) POP_MUST_USE;
 
 /* meta_get: POP_ENOTFOUND when absent; POP_ETOOBIG when the value is larger than cap. */
 int store_meta_get(struct store *st, const char *key, void *buf, size_t cap, size_t *len,
-		   struct pop_err *err) POP_MUST_USE;
+                   struct pop_err *err) POP_MUST_USE;
 int store_meta_set(struct store *st, const char *key, const void *val, size_t len,
-		   struct pop_err *err) POP_MUST_USE;
+                   struct pop_err *err) POP_MUST_USE;
 
 int store_person_get(struct store *st, int64_t pid, struct person *out,
-		     struct pop_err *err) POP_MUST_USE;
+                     struct pop_err *err) POP_MUST_USE;
 /* 1 when present, 0 when not, negative on failure. */
 int store_person_exists(struct store *st, int64_t pid, struct pop_err *err) POP_MUST_USE;
 /* POP_ECONFLICT when the pid is taken. */
 int store_person_insert(struct store *st, const struct person *p, struct pop_err *err) POP_MUST_USE;
 int store_person_update(struct store *st, const struct person *p, struct pop_err *err) POP_MUST_USE;
 int store_person_children(struct store *st, int64_t pid, store_person_fn *fn, void *ctx,
-			  struct pop_err *err) POP_MUST_USE;
+                          struct pop_err *err) POP_MUST_USE;
 int store_person_count(struct store *st, int64_t *n, struct pop_err *err) POP_MUST_USE;
 /*
  * Calls fn for up to q->limit people matching q, in search order, and says in *end whether to
@@ -394,65 +394,65 @@ int store_person_count(struct store *st, int64_t *n, struct pop_err *err) POP_MU
  * q->after does not fit the query.
  */
 int store_person_search(struct store *st, const struct store_search *q, store_search_fn *fn,
-			void *ctx, struct store_search_end *end, struct pop_err *err) POP_MUST_USE;
+                        void *ctx, struct store_search_end *end, struct pop_err *err) POP_MUST_USE;
 
 int store_household_get(struct store *st, int64_t id, struct household *out,
-			struct pop_err *err) POP_MUST_USE;
+                        struct pop_err *err) POP_MUST_USE;
 /* Sets h->id. */
 int store_household_insert(struct store *st, struct household *h, struct pop_err *err) POP_MUST_USE;
 int store_household_update(struct store *st, const struct household *h,
-			   struct pop_err *err) POP_MUST_USE;
+                           struct pop_err *err) POP_MUST_USE;
 /* Permanent residents of the household on `on` (none: now), in order of arrival. */
 int store_household_members(struct store *st, int64_t household, struct pdate on,
-			    store_residence_fn *fn, void *ctx, struct pop_err *err) POP_MUST_USE;
+                            store_residence_fn *fn, void *ctx, struct pop_err *err) POP_MUST_USE;
 /* The head on `on` (none: now); POP_ENOTFOUND before the household existed. */
 int store_household_head_on(struct store *st, int64_t household, struct pdate on, int64_t *head,
-			    struct pop_err *err) POP_MUST_USE;
+                            struct pop_err *err) POP_MUST_USE;
 /* Ends the current head's term on `from` and starts head's; also sets household.head. */
 int store_household_head_set(struct store *st, int64_t household, int64_t head, struct pdate from,
-			     struct pop_err *err) POP_MUST_USE;
+                             struct pop_err *err) POP_MUST_USE;
 
 /* The open residence of a kind; POP_ENOTFOUND when none. */
 int store_residence_current(struct store *st, int64_t pid, char kind, struct residence *out,
-			    struct pop_err *err) POP_MUST_USE;
+                            struct pop_err *err) POP_MUST_USE;
 /* Sets r->id; POP_ECONFLICT when the person already has an open residence of that kind. */
 int store_residence_insert(struct store *st, struct residence *r, struct pop_err *err) POP_MUST_USE;
 int store_residence_update(struct store *st, const struct residence *r,
-			   struct pop_err *err) POP_MUST_USE;
+                           struct pop_err *err) POP_MUST_USE;
 /* Every residence of the person, oldest first. */
 int store_residence_history(struct store *st, int64_t pid, store_residence_fn *fn, void *ctx,
-			    struct pop_err *err) POP_MUST_USE;
+                            struct pop_err *err) POP_MUST_USE;
 
 /* The card with status valid; POP_ENOTFOUND when none. */
 int store_card_current(struct store *st, int64_t pid, struct card *out,
-		       struct pop_err *err) POP_MUST_USE;
+                       struct pop_err *err) POP_MUST_USE;
 int store_card_insert(struct store *st, struct card *c, struct pop_err *err) POP_MUST_USE;
 int store_card_update(struct store *st, const struct card *c, struct pop_err *err) POP_MUST_USE;
 int store_card_history(struct store *st, int64_t pid, store_card_fn *fn, void *ctx,
-		       struct pop_err *err) POP_MUST_USE;
+                       struct pop_err *err) POP_MUST_USE;
 
 /* Appends to the journal; sets e->seq. The payload is copied. */
 int store_event_append(struct store *st, struct event *e, struct pop_err *err) POP_MUST_USE;
 /* Every event naming the person, in journal order. The payload pointer is valid during fn. */
 int store_event_history(struct store *st, int64_t pid, store_event_fn *fn, void *ctx,
-			struct pop_err *err) POP_MUST_USE;
+                        struct pop_err *err) POP_MUST_USE;
 
 /* The next position of a pid allocation series (0 for a new series). */
 int store_series_get(struct store *st, int64_t series, uint32_t *next,
-		     struct pop_err *err) POP_MUST_USE;
+                     struct pop_err *err) POP_MUST_USE;
 int store_series_set(struct store *st, int64_t series, uint32_t next,
-		     struct pop_err *err) POP_MUST_USE;
+                     struct pop_err *err) POP_MUST_USE;
 
 /* ---- bulk import and export ---- */
 
 /* Every person, by date of birth (as stored: "1960" before "1960-01-01") then ID, which puts
  * parents before their children (a parent is certainly born before the child). */
 int store_person_each(struct store *st, store_person_fn *fn, void *ctx,
-		      struct pop_err *err) POP_MUST_USE;
+                      struct pop_err *err) POP_MUST_USE;
 /* Replaces the payload of an event appended in the current transaction (an import appends its
  * event first, so people can point at it, and fills in the counts at the end). */
 int store_event_amend(struct store *st, int64_t seq, const char *payload, size_t len,
-		      struct pop_err *err) POP_MUST_USE;
+                      struct pop_err *err) POP_MUST_USE;
 /*
  * Begins an import's transaction and its bookkeeping (temporary tables spilling to disk, a page
  * cache of cache_mib MiB, 0 for the default 1024: the memory an import uses whatever its size);
@@ -461,44 +461,45 @@ int store_event_amend(struct store *st, int64_t seq, const char *payload, size_t
  * store_import_end (after commit or rollback) drops the rest.
  */
 int store_import_begin(struct store *st, unsigned flags, int cache_mib,
-		       struct pop_err *err) POP_MUST_USE;
+                       struct pop_err *err) POP_MUST_USE;
 /* Ends the line-by-line phase: rebuilds dropped indexes, names every loaded person as a subject
  * of the import's journal event seq (in ID order, so the journal index grows at its end), and
  * settles the refused IDs. */
 int store_import_rebuild(struct store *st, int64_t seq, struct pop_err *err) POP_MUST_USE;
 void store_import_end(struct store *st);
 /* Records that this import loaded the person (from src). */
-int store_import_loaded(struct store *st, int64_t pid, int64_t src, struct pop_err *err) POP_MUST_USE;
+int store_import_loaded(struct store *st, int64_t pid, int64_t src,
+                        struct pop_err *err) POP_MUST_USE;
 /*
  * Records that a line with this ID was refused: `loaded` when its person was already written (a
  * refusal found later, undone by store_import_purge), else the ID is not in the registry. An ID
  * refused on one line but loaded from another stops being refused at store_import_rebuild.
  */
 int store_import_reject(struct store *st, int64_t pid, int loaded,
-			struct pop_err *err) POP_MUST_USE;
+                        struct pop_err *err) POP_MUST_USE;
 /* 1 when store_import_reject named the ID, 0 when not. */
 int store_import_is_rejected(struct store *st, int64_t pid, struct pop_err *err) POP_MUST_USE;
 /* The household created for a file key (id, address) and its loaded heads; POP_ENOTFOUND. */
 int store_import_household_find(struct store *st, const char *key, struct household *out,
-				int *heads, struct pop_err *err) POP_MUST_USE;
+                                int *heads, struct pop_err *err) POP_MUST_USE;
 /* Creates the household for a key: with h->id > 0 that id when it is free, else a new one;
  * sets h->id. */
 int store_import_household_add(struct store *st, const char *key, struct household *h,
-			       struct pop_err *err) POP_MUST_USE;
+                               struct pop_err *err) POP_MUST_USE;
 /* Counts a loaded head of household hh (key), which had `heads` before; the first one becomes
  * its head from `from`. */
 int store_import_household_head(struct store *st, const char *key, int64_t hh, int64_t pid,
-				struct pdate from, int heads, struct pop_err *err) POP_MUST_USE;
+                                struct pdate from, int heads, struct pop_err *err) POP_MUST_USE;
 /* Counts a refused line that would have headed the household of key. */
 int store_import_household_refused_head(struct store *st, const char *key,
-					struct pop_err *err) POP_MUST_USE;
+                                        struct pop_err *err) POP_MUST_USE;
 /* Matches a loaded person's spouse claim with the partner's (STORE_SPOUSE_*); `dead`: the
  * claimant is deceased. */
 int store_import_spouse(struct store *st, int64_t pid, enum sex sex, int dead, int64_t spouse,
-			int *outcome, struct pop_err *err) POP_MUST_USE;
+                        int *outcome, struct pop_err *err) POP_MUST_USE;
 /* Runs one of the end checks; fn may call store_import_reject. */
 int store_import_deferred(struct store *st, enum store_import_query q, store_import_fn *fn,
-			  void *ctx, struct pop_err *err) POP_MUST_USE;
+                          void *ctx, struct pop_err *err) POP_MUST_USE;
 /* Removes every row this import (journal event seq) wrote for the people it loaded and then
  * refused, and the households left empty; *n counts the people. */
 int store_import_purge(struct store *st, int64_t seq, int64_t *n, struct pop_err *err) POP_MUST_USE;
@@ -512,19 +513,19 @@ int store_import_purge(struct store *st, int64_t seq, int64_t *n, struct pop_err
  * is none; checkpoint_iter goes in seq order from from_seq.
  */
 int store_audit_append(struct store *st, const struct store_audit_entry *e,
-		       struct pop_err *err) POP_MUST_USE;
+                       struct pop_err *err) POP_MUST_USE;
 int store_audit_last(struct store *st, int64_t *seq, uint8_t hash[STORE_AUDIT_HASH_BYTES],
-		     struct pop_err *err) POP_MUST_USE;
+                     struct pop_err *err) POP_MUST_USE;
 int store_audit_iter(struct store *st, int64_t from_seq, store_audit_fn *fn, void *ctx,
-		     struct pop_err *err) POP_MUST_USE;
+                     struct pop_err *err) POP_MUST_USE;
 int store_audit_by_subject(struct store *st, int64_t pid, int64_t before_seq, int limit,
-			   store_audit_fn *fn, void *ctx, struct pop_err *err) POP_MUST_USE;
+                           store_audit_fn *fn, void *ctx, struct pop_err *err) POP_MUST_USE;
 int store_checkpoint_insert(struct store *st, const struct store_audit_checkpoint *c,
-			    struct pop_err *err) POP_MUST_USE;
+                            struct pop_err *err) POP_MUST_USE;
 int store_checkpoint_last(struct store *st, struct store_audit_checkpoint *out,
-			  struct pop_err *err) POP_MUST_USE;
+                          struct pop_err *err) POP_MUST_USE;
 int store_checkpoint_iter(struct store *st, int64_t from_seq, store_checkpoint_fn *fn, void *ctx,
-			  struct pop_err *err) POP_MUST_USE;
+                          struct pop_err *err) POP_MUST_USE;
 
 /*
  * API clients. client_insert: POP_ECONFLICT when the id or a secret id is taken. client_update
@@ -533,15 +534,15 @@ int store_checkpoint_iter(struct store *st, int64_t from_seq, store_checkpoint_f
  * client-not-found) when none. client_list: every client in id order.
  */
 int store_client_insert(struct store *st, const struct store_client *c,
-			struct pop_err *err) POP_MUST_USE;
+                        struct pop_err *err) POP_MUST_USE;
 int store_client_update(struct store *st, const struct store_client *c,
-			struct pop_err *err) POP_MUST_USE;
+                        struct pop_err *err) POP_MUST_USE;
 int store_client_get(struct store *st, const char *id, struct store_client *out,
-		     struct pop_err *err) POP_MUST_USE;
+                     struct pop_err *err) POP_MUST_USE;
 int store_client_list(struct store *st, store_client_fn *fn, void *ctx,
-		      struct pop_err *err) POP_MUST_USE;
+                      struct pop_err *err) POP_MUST_USE;
 int store_client_by_secret_id(struct store *st, const char *secret_id, struct store_client *out,
-			      struct pop_err *err) POP_MUST_USE;
+                              struct pop_err *err) POP_MUST_USE;
 
 /*
  * The change feed's walk of the journal: fn for up to limit events with seq > after_seq, in seq
@@ -549,9 +550,9 @@ int store_client_by_secret_id(struct store *st, const char *secret_id, struct st
  * units an event touched (inside the transaction that appended it); POP_ENOTFOUND without it.
  */
 int store_event_after(struct store *st, int64_t after_seq, int limit, store_journal_fn *fn,
-		      void *ctx, struct pop_err *err) POP_MUST_USE;
+                      void *ctx, struct pop_err *err) POP_MUST_USE;
 int store_event_units(struct store *st, int64_t seq, const char *units,
-		      struct pop_err *err) POP_MUST_USE;
+                      struct pop_err *err) POP_MUST_USE;
 
 /*
  * Idempotency records. idem_get: the answer kept for (client, key) if it was made at or after
@@ -561,8 +562,8 @@ int store_event_units(struct store *st, int64_t seq, const char *units,
  * e.g. a concurrent request with the same key committed first.
  */
 int store_idem_get(struct store *st, const char *client, const char *key, int64_t not_before_ms,
-		   struct store_idem *out, struct pop_err *err) POP_MUST_USE;
+                   struct store_idem *out, struct pop_err *err) POP_MUST_USE;
 int store_idem_put(struct store *st, const struct store_idem *r, int64_t expired_before_ms,
-		   struct pop_err *err) POP_MUST_USE;
+                   struct pop_err *err) POP_MUST_USE;
 
 #endif

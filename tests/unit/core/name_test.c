@@ -447,9 +447,11 @@ static void test_text_invisible(void **state)
 {
         (void)state;
         const char *bad[] = {"12 Ph\xe1\xbb\x91 Hu\xe1\xba\xbf\xe2\x80\xae", /* U+202E RLO */
-                             "S\xe1\xbb\x91 \xe2\x80\x8b" "1",                  /* U+200B ZWSP */
-                             "\xef\xbb\xbf" "12 Ph\xe1\xbb\x91 Hu\xe1\xba\xbf",   /* BOM */
-                             "Ph\xcd\xb8"};                                 /* U+0378, unassigned */
+                             "S\xe1\xbb\x91 \xe2\x80\x8b"
+                             "1", /* U+200B ZWSP */
+                             "\xef\xbb\xbf"
+                             "12 Ph\xe1\xbb\x91 Hu\xe1\xba\xbf", /* BOM */
+                             "Ph\xcd\xb8"};                      /* U+0378, unassigned */
         char out[TEXT_MAX_BYTES + 1];
         for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
                 struct pop_err e = {0};
@@ -468,7 +470,7 @@ int main(void)
             cmocka_unit_test(test_fold_and_key),   cmocka_unit_test(test_whitespace),
             cmocka_unit_test(test_empty),          cmocka_unit_test(test_name_characters),
             cmocka_unit_test(test_minority_names), cmocka_unit_test(test_caps),
-            cmocka_unit_test(test_small_buffer), cmocka_unit_test(test_text_invisible),
+            cmocka_unit_test(test_small_buffer),   cmocka_unit_test(test_text_invisible),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

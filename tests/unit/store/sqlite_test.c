@@ -67,8 +67,7 @@ static int teardown(void **state)
         return 0;
 }
 
-static struct pdate D(const char *s)
-{
+static struct pdate D(const char *s) {
         struct pdate p;
         assert_int_equal(pdate_parse(s, strlen(s), &p, NULL), POP_OK);
         return p;
@@ -513,10 +512,9 @@ static void test_household_members(void **state)
         t.valid_to = D("2017-01-01");
         /* A temporary stay never counts as membership, even if it names the household. */
         t.household = h.id;
-        TX(f->st, store_residence_insert(f->st, &a, &err) ||
-                      store_residence_insert(f->st, &c, &err) ||
-                      store_residence_insert(f->st, &b, &err) ||
-                      store_residence_insert(f->st, &t, &err));
+        TX(f->st,
+           store_residence_insert(f->st, &a, &err) || store_residence_insert(f->st, &c, &err) ||
+               store_residence_insert(f->st, &b, &err) || store_residence_insert(f->st, &t, &err));
 
         struct {
                 const char *on;
@@ -540,8 +538,7 @@ static void test_household_members(void **state)
                                                          collect_res, &l, &err),
                                  0);
                 if (l.n != cases[i].n)
-                        print_error("on %s: %d members\n", cases[i].on ? cases[i].on : "now",
-                                    l.n);
+                        print_error("on %s: %d members\n", cases[i].on ? cases[i].on : "now", l.n);
                 assert_int_equal(l.n, cases[i].n);
                 for (int j = 0; j < l.n; j++) {
                         assert_int_equal(l.v[j].pid, cases[i].pids[j]); /* order of arrival */
@@ -612,8 +609,8 @@ static void test_residence(void **state)
         /* Ending the first permanent residence lets a new one open (a move). */
         p1.ended = D("2015-01-01");
         snprintf(p1.end_reason, sizeof p1.end_reason, "moved");
-        TX(f->st, store_residence_update(f->st, &p1, &err) ||
-                      store_residence_insert(f->st, &p2, &err));
+        TX(f->st,
+           store_residence_update(f->st, &p1, &err) || store_residence_insert(f->st, &p2, &err));
         assert_int_equal(store_residence_current(f->st, pid, RESIDENCE_PERMANENT, &cur, &err),
                          POP_OK);
         assert_int_equal(cur.id, p2.id);
@@ -1094,7 +1091,7 @@ static void test_read_snapshot(void **state)
         assert_int_equal(store_person_insert(other, &a, NULL), POP_OK);
         assert_int_equal(store_commit(other, NULL), POP_OK);
         assert_int_equal(store_person_exists(f->st, a.pid, NULL), 0); /* still the old state */
-        assert_int_equal(store_read_begin(f->st, NULL), POP_OK);    /* nested: no effect */
+        assert_int_equal(store_read_begin(f->st, NULL), POP_OK);      /* nested: no effect */
         store_read_end(f->st);
         assert_int_equal(store_person_exists(f->st, a.pid, NULL), 0);
         store_read_end(f->st);
