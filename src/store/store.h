@@ -92,8 +92,8 @@ typedef int store_search_fn(void *ctx, const struct store_search_hit *h);
  * where each came from: `src`, file index << 32 | line), the IDs it refused, the households of
  * the file by key, and the spouses still waiting for their partner's line.
  */
-#define STORE_IMPORT_REBUILD_INDEXES 0x1 /* drop secondary indexes now, rebuild in import_rebuild  \
-                                          */
+/* Drop secondary indexes now, rebuild them in import_rebuild. */
+#define STORE_IMPORT_REBUILD_INDEXES 0x1
 
 /* import_spouse outcomes. */
 #define STORE_SPOUSE_PENDING  0 /* the partner's line has not come yet */
