@@ -134,7 +134,7 @@ for t in nginx popid; do
   printf '| %s | %.0f | %s | %s | %.2f | %s|\n' "$t" "$(median <<<"${rps[$t]}")" \
     "$(median <<<"${p50[$t]}")" "$(median <<<"${p99[$t]}")" "$(median <<<"${ratios[$t]}")" "${rps[$t]}"
 done
-echo "audit entries written: $(sqlite3 "$db" 'SELECT count(*) FROM audit_entry' 2>/dev/null || echo '?')"
+echo "audit entries in the log: $(sqlite3 "$db.audit" 'SELECT count(*) FROM audit_entry' 2>/dev/null || echo '?')"
 
 if [ "$soak" -gt 0 ]; then
   rss() { awk '/^VmRSS:/ {print $2}' "/proc/$spid/status"; }

@@ -12,7 +12,12 @@
  * back once their transaction is committed, so the callback may release the answer: the entries
  * are durable. audit_log blocks until then (built on the async call). Any number of threads may
  * call them at once. Reads of the log (verify, export, access log) take a store connection of the
- * caller's.
+ * caller's, opened with audit_store_open.
+ *
+ * The log lives in a database of its own beside the registry ("<db>.audit"), not in the
+ * registry's: each group commit changes that file's WAL only, so the registry's readers keep their
+ * page cache and memory map (in WAL mode a connection drops both whenever the WAL of the database
+ * it reads changed since its last transaction).
  */
 #ifndef POP_AUDIT_AUDIT_H
 #define POP_AUDIT_AUDIT_H
@@ -135,6 +140,15 @@ int audit_close(struct audit *a, struct pop_err *err);
  */
 int audit_log_once(const char *uri, const char *key_path, const struct audit_entry *e,
                    struct pop_err *err) POP_MUST_USE;
+
+/*
+ * The URI of the audit database of the registry at uri: uri + ".audit", its "fault:" and
+ * "sqlite:" prefixes kept (so a fault-injecting registry has a fault-injecting audit log).
+ * audit_store_open opens it, created with the store's schema on first use; POP_ENOTFOUND when
+ * the registry itself is missing. The caller owns *out and closes it with store_close.
+ */
+int audit_store_uri(const char *uri, char *buf, size_t cap, struct pop_err *err) POP_MUST_USE;
+int audit_store_open(const char *uri, struct store **out, struct pop_err *err) POP_MUST_USE;
 
 /* The default key file of a registry: the database path + ".audit.key" (POPID_AUDIT_KEY wins). */
 int audit_key_path(const char *uri, char *buf, size_t cap, struct pop_err *err) POP_MUST_USE;

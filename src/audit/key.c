@@ -1,9 +1,10 @@
 /*
  * The audit signing key: an Ed25519 key pair (libsodium crypto_sign) whose secret seed lives in
  * a key file next to the database ("<db>.audit.key", mode 0600, never in the database) and whose
- * public key is recorded in the registry's meta table, so verification and exports need only the
- * database. It is a separate key from the registry's document-signing key (confirm.c): a leak of
- * one does not let anyone forge the other's signatures, and each can be rotated alone.
+ * public key is recorded in the meta table of the audit database ("<db>.audit", see
+ * audit_store_open), so verification and exports need only that file. It is a separate key from the
+ * registry's document-signing key (confirm.c): a leak of one does not let anyone forge the other's
+ * signatures, and each can be rotated alone.
  *
  * File format, one line: "popid-audit-key-v1 " + base64url(32-byte seed) + "\n".
  */
@@ -45,6 +46,51 @@ int audit_key_path(const char *uri, char *buf, size_t cap, struct pop_err *err)
         if ((size_t)snprintf(buf, cap, "%s.audit.key", uri) >= cap)
                 return pop_fail(err, POP_ETOOBIG, "audit-key-path", "database path too long");
         return 0;
+}
+
+/* The path in a registry URI, past its "fault:" and "sqlite:" prefixes (at *path). */
+static int uri_path(const char *uri, const char **path, struct pop_err *err)
+{
+        if (!uri || !*uri)
+                return pop_fail(err, POP_EINVAL, "store-uri",
+                                "no database given: use --db PATH or set POPID_DB");
+        while (!strncmp(uri, "fault:", 6))
+                uri += 6;
+        if (!strncmp(uri, "sqlite:", 7))
+                uri += 7;
+        *path = uri;
+        return 0;
+}
+
+int audit_store_uri(const char *uri, char *buf, size_t cap, struct pop_err *err)
+{
+        const char *path = NULL;
+        int rc = uri_path(uri, &path, err);
+        if (rc)
+                return rc;
+        if (strstr(path, "://"))
+                return pop_fail(err, POP_EINVAL, "store-uri",
+                                "the audit log needs a file database, not %s", path);
+        if ((size_t)snprintf(buf, cap, "%s.audit", uri) >= cap)
+                return pop_fail(err, POP_ETOOBIG, "store-uri", "database path too long");
+        return 0;
+}
+
+int audit_store_open(const char *uri, struct store **out, struct pop_err *err)
+{
+        char auri[4096];
+        const char *path = NULL;
+        struct stat sb;
+        *out = NULL;
+        int rc = audit_store_uri(uri, auri, sizeof auri, err);
+        if (rc || (rc = uri_path(uri, &path, err)))
+                return rc;
+        /* The audit file is made on first use, but only beside an existing registry. */
+        if (stat(path, &sb) != 0)
+                return pop_fail(err, POP_ENOTFOUND, "store-missing",
+                                "no registry at %s (create one with: popid init --db %s)", path,
+                                path);
+        return store_open(auri, 1, out, err);
 }
 
 int audit_parse_public_key(const char *text, uint8_t pk[AUDIT_PK_BYTES], struct pop_err *err)
@@ -219,7 +265,7 @@ int audit_key_init(const char *uri, const char *key_path, struct pop_err *err)
 {
         struct store *st = NULL;
         uint8_t sk[AUDIT__SK_BYTES], pk[AUDIT_PK_BYTES];
-        int rc = store_open(uri, 0, &st, err);
+        int rc = audit_store_open(uri, &st, err);
         if (rc)
                 return rc;
         rc = audit__key_load(st, key_path, sk, pk, err);

@@ -299,7 +299,7 @@ int audit_open(const char *uri, const char *key_path, const struct audit_opts *o
         uint8_t pk[AUDIT_PK_BYTES], hash[AUDIT_HASH_BYTES];
         struct store_audit_checkpoint cp;
         int rc;
-        if ((rc = store_open(uri, 0, &a->st, err)) ||
+        if ((rc = audit_store_open(uri, &a->st, err)) ||
             (rc = audit__key_load(a->st, key_path, a->sk, pk, err)) ||
             (rc = store_audit_last(a->st, &a->head_seq, hash, err)))
                 goto fail;

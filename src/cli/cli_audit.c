@@ -395,10 +395,11 @@ static int verify_file(const char *path, const char *pk_text, int compact)
         return verify_report(rc, &res, &e, compact);
 }
 
-static int open_store(const char *db, struct store **st)
+/* A connection to the audit database of db (audit_store_open). */
+static int open_audit_store(const char *db, struct store **st)
 {
         struct pop_err e = {0};
-        int rc = store_open(db, 0, st, &e);
+        int rc = audit_store_open(db, st, &e);
         return rc ? fail(&e, rc) : 0;
 }
 
@@ -417,7 +418,7 @@ static int audit_verify_cmd(const char *db, json_t *opts, int compact)
         if (pk_text && (rc = audit_parse_public_key(pk_text, pk, &e)))
                 return fail(&e, rc);
         struct store *st;
-        if ((rc = open_store(db, &st)))
+        if ((rc = open_audit_store(db, &st)))
                 return rc;
         struct audit_verify_result res;
         int vrc = audit_verify(st, pk_text ? pk : NULL, &res, &e);
@@ -437,7 +438,7 @@ static int audit_export_cmd(const char *db, const char *actor, const char *purpo
                 return usage("--from needs a sequence number (1 or more)");
         const char *out = opt(opts, "out");
         struct store *st;
-        if ((rc = open_store(db, &st)))
+        if ((rc = open_audit_store(db, &st)))
                 return rc;
         struct pop_err e = {0};
         /* The export shows who accessed whose data: it is itself an access, recorded first. */
@@ -475,7 +476,7 @@ static int audit_key_cmd(const char *db, json_t *opts)
         if (rc)
                 return rc;
         struct store *st;
-        if ((rc = open_store(db, &st)))
+        if ((rc = open_audit_store(db, &st)))
                 return rc;
         uint8_t pk[AUDIT_PK_BYTES];
         char text[AUDIT_PK_TEXT], key[4096];
@@ -485,7 +486,7 @@ static int audit_key_cmd(const char *db, json_t *opts)
         if (prc == POP_ENOTFOUND) {
                 /* A registry made before the audit log: make its key now. */
                 if (!(prc = audit_key_path(db, key, sizeof key, &e)) &&
-                    !(prc = audit_key_init(db, key, &e)) && !(prc = open_store(db, &st))) {
+                    !(prc = audit_key_init(db, key, &e)) && !(prc = open_audit_store(db, &st))) {
                         prc = audit_public_key(st, pk, text, &e);
                         store_close(st);
                 }
@@ -511,7 +512,7 @@ static int audit_log_cmd(const char *db, const char *actor, const char *purpose,
         if ((rc = reg_parse_pid(pid_text, &pid, &e)))
                 return fail(&e, rc);
         struct store *st;
-        if ((rc = open_store(db, &st)))
+        if ((rc = open_audit_store(db, &st)))
                 return rc;
         json_t *out = NULL;
         int prc = audit_access_log(st, pid, before, (int)limit, &out, &e);

@@ -56,6 +56,7 @@ struct http_worker {
         struct http_metrics *m;
         struct reg *reg;            /* NULL until first needed, and again after a store failure */
         struct access_cache *cache; /* clients, over reg->st; freed with reg */
+        struct store *audit_st;     /* the audit database (access log); NULL until needed */
         struct http_req *free_reqs;
         unsigned n_free;
         size_t rnd_left;
@@ -104,7 +105,11 @@ struct http_worker *http__worker(struct http_server *srv);
 
 /* The worker's registry connection, opened on first use and after a failure. */
 int http__worker_reg(struct http_worker *w, struct reg **out, struct pop_err *err) POP_MUST_USE;
-/* Closes the worker's registry connection after a store failure (the next use reopens). */
+/* The worker's connection to the audit database (audit_store_open), opened on first use. */
+int http__worker_audit_store(struct http_worker *w, struct store **out,
+                             struct pop_err *err) POP_MUST_USE;
+/* Closes the worker's registry and audit connections after a store failure (the next use
+ * reopens). */
 void http__worker_reg_drop(struct http_worker *w);
 
 /*

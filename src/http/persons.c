@@ -256,7 +256,9 @@ int http__h_access_log(struct http_req *rq, const struct http_match *m)
                 return finish(&g, rc);
         json_t *doc = NULL;
         struct pop_err e = {0};
-        if ((rc = audit_access_log(g.reg->st, pid, before, (int)limit, &doc, &e)))
+        struct store *ast = NULL;
+        if ((rc = http__worker_audit_store(g.w, &ast, &e)) ||
+            (rc = audit_access_log(ast, pid, before, (int)limit, &doc, &e)))
                 return finish(&g, http_guard_store_error(&g, pid, &e));
         uint64_t f = ACCESS_BIT(ACCESS_G_ACCESS_LOG);
         rc = http_guard_audit(&g, &pid, &f, 1) ? http_guard_audit_failed(&g)

@@ -111,8 +111,25 @@ int http__worker_reg(struct http_worker *w, struct reg **out, struct pop_err *er
         return 0;
 }
 
+int http__worker_audit_store(struct http_worker *w, struct store **out, struct pop_err *err)
+{
+        if (!w->audit_st) {
+                int rc = audit_store_open(w->srv->cfg.db, &w->audit_st, err);
+                if (rc)
+                        return rc;
+                atomic_fetch_add(&w->srv->n_store_conns, 1);
+        }
+        *out = w->audit_st;
+        return 0;
+}
+
 void http__worker_reg_drop(struct http_worker *w)
 {
+        if (w->audit_st) {
+                store_close(w->audit_st);
+                w->audit_st = NULL;
+                atomic_fetch_sub(&w->srv->n_store_conns, 1);
+        }
         /* The client cache reads through the connection: it goes first. */
         access_cache_free(w->cache);
         w->cache = NULL;

@@ -165,7 +165,8 @@ enum stmt_id {
         S_HH_HEAD_END,
         S_HH_HEAD_START,
         S_HH_SET_HEAD,
-        S_RES_CURRENT,
+        S_RES_CURRENT_P,
+        S_RES_CURRENT_T,
         S_RES_INSERT,
         S_RES_UPDATE,
         S_RES_HISTORY,
@@ -263,8 +264,15 @@ static const char *const stmt_sql[N_STMT] = {
     [S_HH_HEAD_START] = "INSERT INTO household_head(household, pid, valid_from)"
                         " VALUES (?1, ?2, ?3)",
     [S_HH_SET_HEAD] = "UPDATE household SET head = ?2 WHERE id = ?1",
-    [S_RES_CURRENT] = "SELECT " RESIDENCE_COLS " FROM residence WHERE pid = ?1"
-                      " AND kind = ?2 AND ended IS NULL",
+    /* The kind is a literal, one statement each, not a parameter: the partial indexes on
+     * residence (WHERE kind = 'P' ...) make the plan depend on a bound kind, and SQLite then
+     * re-prepares the statement at every new binding (sqlite3_prepare_v3, "the specific value
+     * bound to a host parameter ... might influence the choice of query plan"): a parse per
+     * API request. */
+    [S_RES_CURRENT_P] = "SELECT " RESIDENCE_COLS " FROM residence WHERE pid = ?1"
+                        " AND kind = 'P' AND ended IS NULL",
+    [S_RES_CURRENT_T] = "SELECT " RESIDENCE_COLS " FROM residence WHERE pid = ?1"
+                        " AND kind = 'T' AND ended IS NULL",
     [S_RES_INSERT] = "INSERT INTO residence(pid, kind, household, relation, province, commune,"
                      " address, valid_from, valid_to, ended, end_reason)"
                      " VALUES (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
@@ -949,12 +957,14 @@ static int sq_residence_current(struct store *st, int64_t pid, char kind, struct
                                 struct pop_err *err)
 {
         struct sqlite_store *s = S(st);
-        sqlite3_stmt *q = prep(s, S_RES_CURRENT, err);
+        if (kind != RESIDENCE_PERMANENT && kind != RESIDENCE_TEMPORARY)
+                return pop_fail(err, POP_ENOTFOUND, "residence-not-found",
+                                "no current residence of kind '%c'", kind);
+        sqlite3_stmt *q =
+            prep(s, kind == RESIDENCE_PERMANENT ? S_RES_CURRENT_P : S_RES_CURRENT_T, err);
         if (!q)
                 return POP_ESTORE;
-        char k[2] = {kind, 0};
         sqlite3_bind_int64(q, 1, pid);
-        sqlite3_bind_text(q, 2, k, 1, SQLITE_TRANSIENT);
         int rc = sqlite3_step(q);
         if (rc == SQLITE_DONE)
                 return done(q, pop_fail(err, POP_ENOTFOUND, "residence-not-found",

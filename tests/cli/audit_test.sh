@@ -22,7 +22,7 @@ expect() {
   if [ "$rc" -eq "$want" ]; then ok; else bad "popid $* exited $rc, expected $want: $err"; fi
 }
 check() { local d=$1; shift; if "$@"; then ok; else bad "$d"; fi; }
-q() { sqlite3 "$POPID_DB" "$1"; }
+q() { sqlite3 "$POPID_DB.audit" "$1"; } # the audit log has a database of its own
 err_has() { [[ "$err" == *"$1"* ]]; }
 
 # -- a registry with a few people; init makes the audit key
@@ -134,30 +134,30 @@ else
 fi
 
 # -- tampering with the database is detected, at the right seq
-cp "$POPID_DB" "$dir/pristine.db"
+cp "$POPID_DB.audit" "$dir/pristine.db"
 q "UPDATE audit_entry SET purpose = 'nothing to see' WHERE seq = 3"
 expect 5 audit verify
 check "verify names seq 3" test "$(jq -c '[.valid, .bad_seq]' <<<"$out")" = '[false,3]'
 check "stderr names seq 3" err_has "entry 3 "
-cp "$dir/pristine.db" "$POPID_DB"
+cp "$dir/pristine.db" "$POPID_DB.audit"
 q "DELETE FROM audit_entry WHERE seq = 4"
 expect 5 audit verify
 check "a deleted entry is named" test "$(jq -r '"\(.bad_seq) \(.rule)"' <<<"$out")" = "4 audit-entry-missing"
-cp "$dir/pristine.db" "$POPID_DB"
+cp "$dir/pristine.db" "$POPID_DB.audit"
 q "UPDATE audit_entry SET seq = -5 WHERE seq = 5; UPDATE audit_entry SET seq = 5 WHERE seq = 6;
    UPDATE audit_entry SET seq = 6 WHERE seq = -5"
 expect 5 audit verify
 check "swapped entries are named" test "$(jq .bad_seq <<<"$out")" = 5
-cp "$dir/pristine.db" "$POPID_DB"
+cp "$dir/pristine.db" "$POPID_DB.audit"
 last=$(q "SELECT max(seq) FROM audit_entry")
 q "DELETE FROM audit_entry WHERE seq >= $((last - 1))"
 expect 5 audit verify
 check "a cut tail is named" test "$(jq -r '.rule' <<<"$out")" = audit-truncated
-cp "$dir/pristine.db" "$POPID_DB"
+cp "$dir/pristine.db" "$POPID_DB.audit"
 q "UPDATE audit_checkpoint SET sig = randomblob(64) WHERE seq = 2"
 expect 5 audit verify
 check "a forged checkpoint is named" test "$(jq -r '"\(.bad_seq) \(.rule)"' <<<"$out")" = "2 audit-checkpoint-signature"
-cp "$dir/pristine.db" "$POPID_DB"
+cp "$dir/pristine.db" "$POPID_DB.audit"
 expect 0 audit verify
 
 # -- a read whose audit entry cannot be written shows nothing

@@ -109,7 +109,7 @@ sqlite3 "$POPID_DB" "SELECT seq, actor FROM event WHERE actor = 'client:crash'" 
   sort >"$dir/journal"
 sqlite3 "$POPID_DB" "SELECT key, json_extract(body, '$.seq') FROM idempotency WHERE client = 'crash'" |
   tr '|' ' ' | sort >"$dir/idem"
-sqlite3 "$POPID_DB" "SELECT DISTINCT request_id FROM audit_entry WHERE actor = 'client:crash'
+sqlite3 "$POPID_DB.audit" "SELECT DISTINCT request_id FROM audit_entry WHERE actor = 'client:crash'
   AND outcome = 'ok' AND action LIKE 'event.%'" | sort >"$dir/audited"
 missing_j=0 missing_i=0 missing_a=0
 while read -r key seq rid; do

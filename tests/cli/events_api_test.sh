@@ -81,7 +81,7 @@ problem() {
 }
 journal() { sqlite3 "$POPID_DB" "SELECT count(*) FROM event; SELECT count(*) FROM idempotency;
   SELECT count(*) FROM person; SELECT count(*) FROM residence; SELECT count(*) FROM card;"; }
-audits() { sqlite3 "$POPID_DB" "SELECT count(*) FROM audit_entry WHERE action = '$1' AND outcome = '$2'${3:+ AND subject = $3};"; }
+audits() { sqlite3 "$POPID_DB.audit" "SELECT count(*) FROM audit_entry WHERE action = '$1' AND outcome = '$2'${3:+ AND subject = $3};"; }
 today=$(date -u +%F)
 
 # -- each kind of event, by the Hà Nội registrar
@@ -92,7 +92,7 @@ card_seq=$(jq -r .seq <<<"$body")
 check "journal actor is the client" test "$(sqlite3 "$POPID_DB" "SELECT actor FROM event WHERE seq = $card_seq")" = client:reg-hn
 check "history shows the API event" test "$("$popid" person history $A --purpose test 2>/dev/null | jq -r "[.events[] | select(.seq == $card_seq) | .actor][0]")" = client:reg-hn
 check "card.issue audited for the subject" test "$(audits event.card.issue ok $A)" = 1
-check "audit entry names the fields written" test "$(sqlite3 "$POPID_DB" "SELECT fields FROM audit_entry WHERE action = 'event.card.issue'")" = "cards,pid"
+check "audit entry names the fields written" test "$(sqlite3 "$POPID_DB.audit" "SELECT fields FROM audit_entry WHERE action = 'event.card.issue'")" = "cards,pid"
 
 post "$tok_reg_hn" '{"type":"marriage","a":"'$D'","b":"'$E'","date":"2024-02-02"}'
 check "marriage 201 (got $code: $body)" test "$code" = 201
@@ -130,7 +130,7 @@ post "$tok_reg_hn" '{"type":"death","pid":"001090099999"}'
 problem 404 person-not-found
 post "$tok_reg_hn" '{"type":"marriage","a":"'$A'","b":"'$D'"}'
 problem 422 marriage-already-married
-check "422 audited denied with the rule" test "$(sqlite3 "$POPID_DB" "SELECT count(*) FROM audit_entry WHERE rule = 'marriage-already-married' AND outcome = 'denied'")" = 2
+check "422 audited denied with the rule" test "$(sqlite3 "$POPID_DB.audit" "SELECT count(*) FROM audit_entry WHERE rule = 'marriage-already-married' AND outcome = 'denied'")" = 2
 post "$tok_reg_hn" '{"type":"death","pid":"'$A'","date":"2099-01-01"}'
 problem 422 date-future
 post "$tok_reg_hn" '{"type":"card.issue","pid":'
@@ -214,7 +214,7 @@ feed "$tok_read_all" statistics "limit=100"
 check "nation-wide reader sees everything" test "$(jq -r '.items | length' <<<"$body")" -gt "$(jq -r length <<<"$all_hn")"
 check "reader granted pid,status: no name anywhere" test "$(jq -r '[.. | objects | keys[] | select(. == "full_name" or . == "dob" or . == "cards" or . == "residence")] | length' <<<"$body")" = 0
 check "reader granted status sees the death" test "$(jq -r --arg f $F '[.items[] | select(.type == "death") | .changes[] | select(.pid == $f) | .status][0]' <<<"$body")" = deceased
-check "feed audited per subject" test "$(sqlite3 "$POPID_DB" "SELECT count(DISTINCT subject) FROM audit_entry WHERE action = 'changes.read' AND actor = 'client:read-all'")" -ge 5
+check "feed audited per subject" test "$(sqlite3 "$POPID_DB.audit" "SELECT count(DISTINCT subject) FROM audit_entry WHERE action = 'changes.read' AND actor = 'client:read-all'")" -ge 5
 cur_hn=$(jq -r .next <<<"$(curl -s "$base/v1/changes?purpose=civil-registration&limit=1" -H "Authorization: Bearer $tok_reg_hn")")
 feed "$tok_read_all" statistics "after=$cur_hn"
 problem 400 cursor-malformed

@@ -27,6 +27,7 @@ struct fx {
         char path[512];
         char uri[600];
         char key[600];
+        char apath[600]; /* the audit database beside it */
 };
 
 static struct fx fx;
@@ -38,6 +39,7 @@ static void fresh(const char *uri_prefix)
         tu_path(fx.path, sizeof fx.path, "audit.db");
         snprintf(fx.uri, sizeof fx.uri, "%s%s", uri_prefix, fx.path);
         snprintf(fx.key, sizeof fx.key, "%s.audit.key", fx.path);
+        snprintf(fx.apath, sizeof fx.apath, "%s.audit", fx.path);
         struct store *st = NULL;
         struct pop_err err = {0};
         assert_int_equal(store_open(fx.path, 1, &st, &err), 0);
@@ -84,7 +86,7 @@ static struct store *open_store(void)
 {
         struct store *st = NULL;
         struct pop_err err = {0};
-        assert_int_equal(store_open(fx.path, 0, &st, &err), 0);
+        assert_int_equal(audit_store_open(fx.path, &st, &err), 0);
         return st;
 }
 
@@ -101,7 +103,7 @@ static int verify(struct audit_verify_result *res)
 static void sql(const char *q)
 {
         sqlite3 *db = NULL;
-        assert_int_equal(sqlite3_open(fx.path, &db), SQLITE_OK);
+        assert_int_equal(sqlite3_open(fx.apath, &db), SQLITE_OK);
         char *msg = NULL;
         if (sqlite3_exec(db, q, NULL, NULL, &msg) != SQLITE_OK) {
                 print_error("%s: %s\n", q, msg);
@@ -114,7 +116,7 @@ static int64_t sql_int(const char *q)
 {
         sqlite3 *db = NULL;
         sqlite3_stmt *s = NULL;
-        assert_int_equal(sqlite3_open(fx.path, &db), SQLITE_OK);
+        assert_int_equal(sqlite3_open(fx.apath, &db), SQLITE_OK);
         assert_int_equal(sqlite3_prepare_v2(db, q, -1, &s, NULL), SQLITE_OK);
         assert_int_equal(sqlite3_step(s), SQLITE_ROW);
         int64_t v = sqlite3_column_int64(s, 0);
@@ -378,7 +380,7 @@ static void rewrite_chain_from(int64_t seq)
         struct store *st = open_store();
         struct pop_err err = {0};
         sqlite3 *db = NULL;
-        assert_int_equal(sqlite3_open(fx.path, &db), SQLITE_OK);
+        assert_int_equal(sqlite3_open(fx.apath, &db), SQLITE_OK);
         assert_int_equal(sqlite3_exec(db, "BEGIN", NULL, NULL, NULL), SQLITE_OK);
         sqlite3_stmt *q = NULL, *u = NULL;
         assert_int_equal(sqlite3_prepare_v2(db,
@@ -589,7 +591,7 @@ static void test_key_replaced(void **state)
         crypto_sign_keypair(pk, sk);
         sqlite3 *db = NULL;
         sqlite3_stmt *q = NULL, *u = NULL;
-        assert_int_equal(sqlite3_open(fx.path, &db), SQLITE_OK);
+        assert_int_equal(sqlite3_open(fx.apath, &db), SQLITE_OK);
         assert_int_equal(
             sqlite3_prepare_v2(db, "SELECT seq, hash, time_ms FROM audit_checkpoint", -1, &q, NULL),
             SQLITE_OK);
@@ -1172,6 +1174,32 @@ static void test_log_once(void **state)
         tu_path(missing, sizeof missing, "none.db");
         e.outcome = "ok";
         assert_int_equal(audit_log_once(missing, fx.key, &e, &err), POP_ENOTFOUND);
+        /* The entries are in the audit database, none in the registry's. */
+        sqlite3 *db = NULL;
+        sqlite3_stmt *q = NULL;
+        assert_int_equal(sqlite3_open(fx.path, &db), SQLITE_OK);
+        assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM audit_entry", -1, &q, NULL),
+                         SQLITE_OK);
+        assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+        assert_int_equal(sqlite3_column_int64(q, 0), 0);
+        sqlite3_finalize(q);
+        sqlite3_close(db);
+}
+
+static void test_store_uri(void **state)
+{
+        (void)state;
+        char buf[64];
+        struct pop_err err = {0};
+        assert_int_equal(audit_store_uri("fault:sqlite:/x/r.db", buf, sizeof buf, &err), 0);
+        assert_string_equal(buf, "fault:sqlite:/x/r.db.audit");
+        assert_int_equal(audit_store_uri("/x/r.db", buf, sizeof buf, &err), 0);
+        assert_string_equal(buf, "/x/r.db.audit");
+        assert_int_equal(audit_store_uri("postgres://h/db", buf, sizeof buf, &err), POP_EINVAL);
+        assert_int_equal(audit_store_uri("", buf, sizeof buf, &err), POP_EINVAL);
+        assert_int_equal(
+            audit_store_uri("/x/a-path-much-too-long-for-the-buffer-given-here.db", buf, 16, &err),
+            POP_ETOOBIG);
 }
 
 int main(void)
@@ -1202,6 +1230,7 @@ int main(void)
             cmocka_unit_test(test_timed_checkpoint),
             cmocka_unit_test(test_two_writers_one_chain),
             cmocka_unit_test(test_log_once),
+            cmocka_unit_test(test_store_uri),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
