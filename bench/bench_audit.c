@@ -27,6 +27,9 @@
 #include "audit/audit.h"
 #include "store/store.h"
 
+#define BENCH_NAME "bench_audit"
+#include "bench_util.h"
+
 #define MAX_THREADS 256
 #define MAX_COUNTS  8
 #define MAX_REPS    31
@@ -40,46 +43,10 @@ struct opts {
         int n_counts;
 };
 
-static double now_s(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static void die(const char *fmt, ...) POP_PRINTF(1, 2) __attribute__((noreturn));
-
-static void die(const char *fmt, ...)
-{
-        va_list ap;
-        va_start(ap, fmt);
-        fputs("bench_audit: ", stderr);
-        vfprintf(stderr, fmt, ap);
-        fputc('\n', stderr);
-        va_end(ap);
-        exit(1);
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-        double x = *(const double *)a, y = *(const double *)b;
-        return (x > y) - (x < y);
-}
-
 static double median(double *v, int n)
 {
         qsort(v, (size_t)n, sizeof *v, cmp_double);
         return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-static int64_t parse_count(const char *flag, const char *v)
-{
-        char *end;
-        errno = 0;
-        long long n = strtoll(v, &end, 10);
-        if (errno || end == v || *end || n <= 0)
-                die("%s: expected a positive whole number, got '%s'", flag, v);
-        return n;
 }
 
 static void remove_db(const char *path)

@@ -39,6 +39,9 @@
 #include "registry/search.h"
 #include "store/store.h"
 
+#define BENCH_NAME "bench_search"
+#include "bench_util.h"
+
 #define META_MARK "bench_search_v1"
 
 struct opts {
@@ -50,63 +53,6 @@ struct opts {
 };
 
 /* ---- helpers ---- */
-
-static double now_s(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static void die(const char *fmt, ...) POP_PRINTF(1, 2) __attribute__((noreturn));
-
-static void die(const char *fmt, ...)
-{
-        va_list ap;
-        va_start(ap, fmt);
-        fputs("bench_search: ", stderr);
-        vfprintf(stderr, fmt, ap);
-        fputc('\n', stderr);
-        va_end(ap);
-        exit(1);
-}
-
-static void *xcalloc(size_t n, size_t size)
-{
-        void *p = calloc(n, size);
-        if (!p)
-                die("out of memory");
-        return p;
-}
-
-static uint64_t next_u64(uint64_t *s)
-{
-        uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-        return z ^ (z >> 31);
-}
-
-static uint32_t rnd(uint64_t *s, uint32_t n)
-{
-        return (uint32_t)(next_u64(s) % n);
-}
-
-static int64_t parse_count(const char *flag, const char *v)
-{
-        char *end;
-        errno = 0;
-        long long n = strtoll(v, &end, 10);
-        if (errno || end == v || *end || n <= 0)
-                die("%s: expected a positive whole number, got '%s'", flag, v);
-        return n;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-        double x = *(const double *)a, y = *(const double *)b;
-        return (x > y) - (x < y);
-}
 
 /* ---- the population ---- */
 
