@@ -8,6 +8,7 @@ pkgs=(
   libsqlite3-dev sqlite3
   libjansson-dev libsodium-dev libutf8proc-dev libcjose-dev libssl-dev libmicrohttpd-dev
   libcsv-dev libcmocka-dev jq curl
+  liboath-dev libqrencode-dev libcurl4-openssl-dev libpng-dev
 )
 # Extra groups are asked for by name (e.g. "bench" for the benchmark peers).
 for group in "$@"; do
