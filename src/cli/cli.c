@@ -38,6 +38,7 @@ struct opts {
         const char *sex;
         const char *jwk;
         int compact;
+        int help; /* --help: print this command's lines of the help */
         long people;
         long seed;
         int argc; /* positional arguments left */
@@ -158,6 +159,10 @@ static int parse_opts(const char *cmd, int argc, char **argv, struct opts *o)
                 const char *name = a + 2;
                 if (!strcmp(name, "compact")) {
                         o->compact = 1;
+                        continue;
+                }
+                if (!strcmp(name, "help")) {
+                        o->help = 1;
                         continue;
                 }
                 if (i + 1 >= argc)
@@ -837,6 +842,43 @@ static void help(FILE *f)
             "5 verification failed.\n");
 }
 
+/*
+ * `popid CMD --help`: the lines of the general help about CMD (those starting "  CMD" and the
+ * indented lines that continue them), or the whole help when none matches.
+ */
+static int help_for(const char *cmd)
+{
+        char *text = NULL;
+        size_t len = 0;
+        FILE *m = open_memstream(&text, &len);
+        if (!m)
+                return CLI_EFAIL;
+        help(m);
+        fclose(m);
+        size_t cmd_len = strlen(cmd);
+        bool printing = false, any = false;
+        for (char *line = text; line && *line;) {
+                char *nl = strchr(line, '\n');
+                size_t n = nl ? (size_t)(nl - line) : strlen(line);
+                if (n > 2 + cmd_len && !strncmp(line, "  ", 2) &&
+                    !strncmp(line + 2, cmd, cmd_len) &&
+                    (line[2 + cmd_len] == ' ' || line[2 + cmd_len] == '\n'))
+                        printing = true;
+                else if (n < 4 || strncmp(line, "    ", 4))
+                        printing = false;
+                if (printing) {
+                        fwrite(line, 1, n, stdout);
+                        fputc('\n', stdout);
+                        any = true;
+                }
+                line = nl ? nl + 1 : NULL;
+        }
+        if (!any)
+                fputs(text, stdout);
+        free(text);
+        return CLI_OK;
+}
+
 int cli_main(int argc, char **argv)
 {
         if (argc < 2 || !strcmp(argv[1], "help") || !strcmp(argv[1], "--help") ||
@@ -877,7 +919,9 @@ int cli_main(int argc, char **argv)
                         continue;
                 struct opts o = {0};
                 int rc = parse_opts(argv[1], argc - 2, argv + 2, &o);
-                if (rc == 0) {
+                if (rc == 0 && o.help) {
+                        rc = help_for(argv[1]);
+                } else if (rc == 0) {
                         if (o.fields && strcmp(argv[1], "event") && strcmp(argv[1], "client"))
                                 rc = usage_error("unknown option for %s", argv[1]);
                         else

@@ -28,6 +28,8 @@ fingerprint() { sqlite3 "$POPID_DB" "SELECT count(*) FROM person; SELECT count(*
 # -- usage and the pid contract (no registry needed)
 expect 2 nosuchcommand
 expect 0 help
+expect 0 person search --help
+check "person search --help shows its options" grep -q -- '--name TEXT' <<<"$out"
 expect 0 pid parse 001090012345
 check "pid parse gives the contract fields" \
   test "$(jq -c '[.pid, .prefix, .province, .country_code, .sex, .birth_year]' <<<"$out")" \
