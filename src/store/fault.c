@@ -237,6 +237,24 @@ FWD_WRITE(idem_put,
            struct pop_err *err),
           (F(st)->inner, r, expired_before, err))
 
+FWD(eid_account_get,
+    (struct store * st, int64_t pid, struct store_eid_account *out, struct pop_err *err),
+    (F(st)->inner, pid, out, err))
+FWD_WRITE(eid_account_insert,
+          (struct store * st, const struct store_eid_account *a, struct pop_err *err),
+          (F(st)->inner, a, err))
+FWD_WRITE(eid_account_update,
+          (struct store * st, const struct store_eid_account *a, struct pop_err *err),
+          (F(st)->inner, a, err))
+FWD(eid_cred_get,
+    (struct store * st, int64_t pid, const char *kind, struct store_eid_cred *out,
+     struct pop_err *err),
+    (F(st)->inner, pid, kind, out, err))
+FWD_WRITE(eid_cred_put, (struct store * st, const struct store_eid_cred *c, struct pop_err *err),
+          (F(st)->inner, c, err))
+FWD_WRITE(eid_cred_delete, (struct store * st, int64_t pid, const char *kind, struct pop_err *err),
+          (F(st)->inner, pid, kind, err))
+
 static const struct store_ops fault_ops = {
     .version = STORE_OPS_VERSION,
     .caps = STORE_CAP_INTEGRITY,
@@ -306,6 +324,12 @@ static const struct store_ops fault_ops = {
     .event_units = fa_event_units,
     .idem_get = fa_idem_get,
     .idem_put = fa_idem_put,
+    .eid_account_get = fa_eid_account_get,
+    .eid_account_insert = fa_eid_account_insert,
+    .eid_account_update = fa_eid_account_update,
+    .eid_cred_get = fa_eid_cred_get,
+    .eid_cred_put = fa_eid_cred_put,
+    .eid_cred_delete = fa_eid_cred_delete,
 };
 
 int store__fault_open(const char *inner_uri, int create, struct store **out, struct pop_err *err)

@@ -10,6 +10,7 @@
  * kind per person, one valid card per person), so a bug above cannot break them silently.
  */
 #include "store/store.h"
+#include "store/sqlite_int.h"
 
 #include "core/region.h"
 
@@ -114,6 +115,19 @@ static const char *const migrations[] = {
     "CREATE INDEX residence_open_province ON residence(pid, province)"
     " WHERE kind = 'P'"
     " AND ended IS NULL;",
+    /* 7: eID accounts (src/eid/, docs/EID.md): one account per person, one credential per
+     * (pid, kind); secrets only as hashes, ciphertexts or public keys. */
+    "CREATE TABLE eid_account("
+    " pid INTEGER PRIMARY KEY, level INTEGER NOT NULL CHECK (level IN (1, 2)),"
+    " state INTEGER NOT NULL, phone TEXT NOT NULL, email TEXT NOT NULL,"
+    " creds INTEGER NOT NULL, reason TEXT NOT NULL,"
+    " created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL);"
+    "CREATE TABLE eid_credential("
+    " pid INTEGER NOT NULL, kind TEXT NOT NULL, secret BLOB NOT NULL,"
+    " confirmed INTEGER NOT NULL, failures INTEGER NOT NULL,"
+    " locked_until_ms INTEGER NOT NULL, expires_ms INTEGER NOT NULL, counter INTEGER NOT NULL,"
+    " created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL,"
+    " PRIMARY KEY (pid, kind)) WITHOUT ROWID;",
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 #define CLIENT_COLS                                                                                \
@@ -411,11 +425,22 @@ struct sqlite_store {
         sqlite3_stmt *stmt[N_STMT];
         int reading;  /* depth of the open read snapshot (a deferred BEGIN); 0: none */
         int in_write; /* depth of read_begin calls made inside a write transaction */
+        struct store__sqlite_ext ext; /* statements of the topic files (sqlite_int.h) */
 };
 
 static struct sqlite_store *S(struct store *st)
 {
         return (struct sqlite_store *)st;
+}
+
+sqlite3 *store__sqlite_db(struct store *st)
+{
+        return S(st)->db;
+}
+
+struct store__sqlite_ext *store__sqlite_ext(struct store *st)
+{
+        return &S(st)->ext;
 }
 
 /* Maps a SQLite result to a POP_E* code, filling err with SQLite's own message. */
@@ -2364,6 +2389,7 @@ static void sq_close(struct store *st)
         struct sqlite_store *s = S(st);
         for (int i = 0; i < N_STMT; i++)
                 sqlite3_finalize(s->stmt[i]);
+        store__sqlite_ext_close(&s->ext);
         sqlite3_close(s->db);
         free(s);
 }
@@ -2475,6 +2501,12 @@ static const struct store_ops sqlite_ops = {
     .event_units = sq_event_units,
     .idem_get = sq_idem_get,
     .idem_put = sq_idem_put,
+    .eid_account_get = store__sqlite_eid_account_get,
+    .eid_account_insert = store__sqlite_eid_account_insert,
+    .eid_account_update = store__sqlite_eid_account_update,
+    .eid_cred_get = store__sqlite_eid_cred_get,
+    .eid_cred_put = store__sqlite_eid_cred_put,
+    .eid_cred_delete = store__sqlite_eid_cred_delete,
 };
 
 /*

@@ -208,6 +208,43 @@ struct store_idem {
         char body[STORE_IDEM_BODY_MAX + 1];
 };
 
+/*
+ * eID accounts (src/eid/, docs/EID.md) as stored: the account row and its credentials. The
+ * service gives the integers their meaning (enum eid_level, enum eid_state, EID_CRED_* bits);
+ * the store keeps them. A credential is one row per (pid, kind): "password" (an Argon2id
+ * string), "totp" (a secretbox of the seed), "device" (an Ed25519 public key), and the
+ * short-lived "activation" (a keyed hash of the code) and "challenge" (a device challenge).
+ */
+#define STORE_EID_PHONE_MAX  24
+#define STORE_EID_EMAIL_MAX  255
+#define STORE_EID_REASON_MAX 256
+#define STORE_EID_KIND_MAX   16
+#define STORE_EID_SECRET_MAX 256
+
+struct store_eid_account {
+        int64_t pid;
+        int level;                             /* 1 or 2 */
+        int state;                             /* enum eid_state */
+        char phone[STORE_EID_PHONE_MAX + 1];   /* "" when none */
+        char email[STORE_EID_EMAIL_MAX + 1];   /* "" when none */
+        unsigned creds;                        /* EID_CRED_* bits of the confirmed credentials */
+        char reason[STORE_EID_REASON_MAX + 1]; /* of the last suspension or closure */
+        int64_t created_ms, updated_ms;
+};
+
+struct store_eid_cred {
+        int64_t pid;
+        char kind[STORE_EID_KIND_MAX];
+        uint8_t secret[STORE_EID_SECRET_MAX];
+        size_t secret_len;
+        bool confirmed;
+        int failures;            /* consecutive failed attempts */
+        int64_t locked_until_ms; /* 0: not locked */
+        int64_t expires_ms;      /* 0: never */
+        int64_t counter;         /* kind-specific: the last TOTP time step accepted */
+        int64_t created_ms, updated_ms;
+};
+
 struct store_ops {
         int version; /* STORE_OPS_VERSION */
         unsigned caps;
@@ -321,6 +358,19 @@ struct store_ops {
                         int64_t not_before_ms, struct store_idem *out, struct pop_err *err);
         int (*idem_put)(struct store *st, const struct store_idem *r, int64_t expired_before_ms,
                         struct pop_err *err);
+
+        /* eID accounts (src/eid/). */
+        int (*eid_account_get)(struct store *st, int64_t pid, struct store_eid_account *out,
+                               struct pop_err *err);
+        int (*eid_account_insert)(struct store *st, const struct store_eid_account *a,
+                                  struct pop_err *err);
+        int (*eid_account_update)(struct store *st, const struct store_eid_account *a,
+                                  struct pop_err *err);
+        int (*eid_cred_get)(struct store *st, int64_t pid, const char *kind,
+                            struct store_eid_cred *out, struct pop_err *err);
+        int (*eid_cred_put)(struct store *st, const struct store_eid_cred *c, struct pop_err *err);
+        int (*eid_cred_delete)(struct store *st, int64_t pid, const char *kind,
+                               struct pop_err *err);
 };
 
 /* Every backend's connection starts with this. */
@@ -565,5 +615,26 @@ int store_idem_get(struct store *st, const char *client, const char *key, int64_
                    struct store_idem *out, struct pop_err *err) POP_MUST_USE;
 int store_idem_put(struct store *st, const struct store_idem *r, int64_t expired_before_ms,
                    struct pop_err *err) POP_MUST_USE;
+
+/*
+ * eID accounts (src/eid/, docs/EID.md). eid_account_get: POP_ENOTFOUND when the person has
+ * none. eid_account_insert: POP_ECONFLICT when one exists. eid_account_update replaces the row
+ * of a->pid: POP_ENOTFOUND when there is none. eid_cred_get: the credential of a kind,
+ * POP_ENOTFOUND when none. eid_cred_put inserts or replaces the (pid, kind) row.
+ * eid_cred_delete removes the (pid, kind) row, or every credential of pid when kind is NULL
+ * (removing none is not an error).
+ */
+int store_eid_account_get(struct store *st, int64_t pid, struct store_eid_account *out,
+                          struct pop_err *err) POP_MUST_USE;
+int store_eid_account_insert(struct store *st, const struct store_eid_account *a,
+                             struct pop_err *err) POP_MUST_USE;
+int store_eid_account_update(struct store *st, const struct store_eid_account *a,
+                             struct pop_err *err) POP_MUST_USE;
+int store_eid_cred_get(struct store *st, int64_t pid, const char *kind, struct store_eid_cred *out,
+                       struct pop_err *err) POP_MUST_USE;
+int store_eid_cred_put(struct store *st, const struct store_eid_cred *c,
+                       struct pop_err *err) POP_MUST_USE;
+int store_eid_cred_delete(struct store *st, int64_t pid, const char *kind,
+                          struct pop_err *err) POP_MUST_USE;
 
 #endif

@@ -1,0 +1,53 @@
+/*
+ * Internals of the SQLite backend shared between sqlite.c and its topic files
+ * (sqlite_<topic>.c), as SQLite shares btreeInt.h: the connection handle, a per-connection cache
+ * of statements prepared from static SQL strings, and the helpers that map SQLite's results to
+ * POP_E* codes. A topic file keeps its SQL text static (the cache is keyed by the pointer) and
+ * its op functions named store__sqlite_<op>; sqlite.c puts them in its operation table.
+ */
+#ifndef POP_STORE_SQLITE_INT_H
+#define POP_STORE_SQLITE_INT_H
+
+#include "store/store.h"
+
+#include <sqlite3.h>
+
+#define STORE__SQLITE_EXT_MAX 64 /* statements of all topic files together */
+
+struct store__sqlite_ext {
+        const char *sql[STORE__SQLITE_EXT_MAX];
+        sqlite3_stmt *stmt[STORE__SQLITE_EXT_MAX];
+        int n;
+};
+
+/* From sqlite.c: the connection and its statement cache for topic files. */
+sqlite3 *store__sqlite_db(struct store *st);
+struct store__sqlite_ext *store__sqlite_ext(struct store *st);
+
+/* From sqlite_ext.c. */
+/* The statement for a static SQL string, prepared once per connection; NULL with err filled. */
+sqlite3_stmt *store__sqlite_prepare(struct store *st, const char *sql, struct pop_err *err);
+/* Finalizes every cached statement (sqlite.c's close). */
+void store__sqlite_ext_close(struct store__sqlite_ext *x);
+/* Maps a SQLite result code to POP_E*, filling err with SQLite's message. */
+int store__sqlite_fail(struct store *st, int rc, struct pop_err *err);
+/* Resets q, clears its bindings, returns rc. */
+int store__sqlite_done(sqlite3_stmt *q, int rc);
+/* Steps q that returns no row; resets it. */
+int store__sqlite_step_done(struct store *st, sqlite3_stmt *q, struct pop_err *err);
+
+/* sqlite_eid.c: eID accounts and credentials. */
+int store__sqlite_eid_account_get(struct store *st, int64_t pid, struct store_eid_account *out,
+                                  struct pop_err *err);
+int store__sqlite_eid_account_insert(struct store *st, const struct store_eid_account *a,
+                                     struct pop_err *err);
+int store__sqlite_eid_account_update(struct store *st, const struct store_eid_account *a,
+                                     struct pop_err *err);
+int store__sqlite_eid_cred_get(struct store *st, int64_t pid, const char *kind,
+                               struct store_eid_cred *out, struct pop_err *err);
+int store__sqlite_eid_cred_put(struct store *st, const struct store_eid_cred *c,
+                               struct pop_err *err);
+int store__sqlite_eid_cred_delete(struct store *st, int64_t pid, const char *kind,
+                                  struct pop_err *err);
+
+#endif
