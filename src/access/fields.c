@@ -52,6 +52,9 @@ static const struct access_grant_info catalogue[ACCESS_N_GRANTS] = {
     [ACCESS_G_CONFIRMATION] = {"confirmation", "call",
                                "may obtain a signed confirmation of residence", "", false},
     [ACCESS_G_ACCESS_LOG] = {"access_log", "call", "may read the access log", "", false},
+    [ACCESS_G_VERIFY_CODES] = {"verify_codes", "call",
+                               "verification answers say which check failed (docs/AUTH.md)", "code",
+                               false},
 };
 
 const struct access_grant_info *access_grant_info(int g)

@@ -55,6 +55,7 @@ enum access_grant {
         ACCESS_G_CHANGES,                  /* may read the change feed */
         ACCESS_G_CONFIRMATION,             /* may obtain a confirmation of residence */
         ACCESS_G_ACCESS_LOG,               /* may read the access log */
+        ACCESS_G_VERIFY_CODES,             /* verification answers carry their reason code */
         ACCESS_N_GRANTS
 };
 

@@ -7,6 +7,7 @@
 #include "http/http_int.h"
 
 #include "audit/audit.h"
+#include "http/auth.h"
 #include "http/events.h"
 #include "http/guard.h"
 
@@ -95,6 +96,7 @@ const struct http_route http__routes[] = {
     {"GET", "/metrics", h_metrics},
     {"GET", "/v1", h_index},
     {"GET", "/v1/openapi.json", h_openapi},
+    {"POST", "/v1/auth/verify", http__h_verify},
     {"POST", "/v1/persons/search", http__h_search},
     {"GET", "/v1/persons/{pid}", http__h_person},
     {"GET", "/v1/persons/{pid}/residence", http__h_residence},

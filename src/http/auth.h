@@ -1,0 +1,25 @@
+/*
+ * The verification endpoints for relying parties (auth.c, auth_batch.c), for the route table
+ * in handlers.c and the body hooks of server.c. docs/API.md "Verification", docs/AUTH.md.
+ */
+#ifndef POP_HTTP_AUTH_H
+#define POP_HTTP_AUTH_H
+
+#include "http/http_int.h"
+
+/* POST /v1/auth/verify */
+int http__h_verify(struct http_req *rq, const struct http_match *m) POP_MUST_USE;
+/* POST /v1/auth/verify-batch */
+int http__h_verify_batch(struct http_req *rq, const struct http_match *m) POP_MUST_USE;
+
+/*
+ * The batch upload is spooled to a temporary file instead of the request buffer (server.c calls
+ * these). http__batch_start: at the headers, true when rq is a batch upload (rq->batch is then
+ * set up, or left NULL without memory and the body counts as too big). http__batch_body: a piece
+ * of body; non-zero cuts the connection. http__batch_free: when the request ends.
+ */
+bool http__batch_start(struct http_req *rq);
+int http__batch_body(struct http_req *rq, const char *data, size_t n);
+void http__batch_free(struct http_req *rq);
+
+#endif

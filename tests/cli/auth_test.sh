@@ -1,0 +1,219 @@
+#!/usr/bin/env bash
+# Integration test of the verification endpoints of `popid serve` ($POPID): the real binary on a
+# free port, a demo registry, clients made with `popid client add`, driven with curl and jq.
+# POST /v1/auth/verify: yes and no in both match modes (NFD input, upper case, no diacritics,
+# partial dates, sex, address), deceased and unknown IDs, the reason code shown only with the
+# verify_codes grant, every refusal (401, 403 per rule, 400s), the signed answer checked against
+# the registry's public JWK (`popid key show`, ES256 verified with python3's cryptography), and
+# the access log showing each verification. POST /v1/auth/verify-batch: CSV and JSONL with good
+# and malformed lines answered in order with line numbers, and its audit entries.
+set -u
+popid=${POPID:?set POPID to the binary}
+dir=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
+  rm -rf "$dir"
+}
+trap cleanup EXIT
+fails=0 passes=0
+ok() { passes=$((passes + 1)); }
+bad() { fails=$((fails + 1)); echo "FAIL: $*" >&2; }
+check() { local d=$1; shift; if "$@"; then ok; else bad "$d"; fi; }
+eq() { local d=$1; if [ "$2" = "$3" ]; then ok; else bad "$d: got '$2', want '$3'"; fi; }
+
+db="$dir/r.db"
+"$popid" init --db "$db" >/dev/null 2>&1 || { echo "FAIL: init" >&2; exit 1; }
+"$popid" demo --db "$db" >/dev/null 2>&1 || { echo "FAIL: demo" >&2; exit 1; }
+"$popid" export --db "$db" >"$dir/people.jsonl" 2>/dev/null || { echo "FAIL: export" >&2; exit 1; }
+
+client() {
+  local id=$1; shift
+  "$popid" client add --db "$db" --id "$id" --name "$id" --kind bank "$@" 2>"$dir/$id.err" |
+    jq -r .token >"$dir/$id.tok"
+  grep -q '^popid_' "$dir/$id.tok" || bad "client add $id: $(head -3 "$dir/$id.err")"
+}
+tok() { cat "$dir/$1.tok"; }
+client bank --roles verifier --fields pid,name,dob,sex,permanent_residence --grants verify_codes --purposes kyc --rate 10000 --burst 10000
+client telco --roles verifier --fields pid,name,dob --purposes kyc --rate 10000 --burst 10000
+client reader --roles reader --fields pid,name,dob --purposes kyc --rate 10000 --burst 10000
+client admin --roles admin --grants access_log --rate 10000 --burst 10000
+
+"$popid" serve --db "$db" --listen 127.0.0.1:0 --max-body 4096 >"$dir/s.out" 2>"$dir/s.err" &
+spid=$!
+pids+=("$spid")
+for _ in $(seq 200); do [ -s "$dir/s.out" ] && break; sleep 0.02; done
+port=$(jq -r .port "$dir/s.out")
+[[ "$port" =~ ^[0-9]+$ ]] || { echo "FAIL: serve did not start: $(cat "$dir/s.err")" >&2; exit 1; }
+B="http://127.0.0.1:$port"
+
+req() {
+  local c=$1; shift
+  local auth=()
+  [ "$c" != - ] && auth=(-H "Authorization: Bearer $(tok "$c")")
+  code=$(curl -s -o "$dir/body" -D "$dir/hdr" -w '%{http_code}' "${auth[@]}" "$@")
+  body=$(cat "$dir/body")
+}
+V="$B/v1/auth/verify?purpose=kyc"
+verify() { local c=$1; shift; req "$c" -X POST -H 'Content-Type: application/json' --data-binary "$1" "$V"; }
+problem() {
+  eq "status for $2" "$code" "$1"
+  eq "type of $2" "$(jq -r .type <<<"$body" 2>/dev/null)" "https://popid.example/problems/$2"
+}
+# answer RESULT CODE: the last answer, as the bank (codes shown) sees it.
+answer() {
+  eq "status ($3)" "$code" 200
+  eq "result ($3)" "$(jq -r .result <<<"$body")" "$1"
+  eq "code ($3)" "$(jq -r .code <<<"$body")" "$2"
+}
+
+# A living person with a permanent address, and a deceased one.
+liv=$(jq -c 'select(.status == "living" and .address.line != null and (.dob | length) == 10)' "$dir/people.jsonl" | head -1)
+dead=$(jq -c 'select(.status == "deceased")' "$dir/people.jsonl" | head -1)
+pid=$(jq -r .pid <<<"$liv") name=$(jq -r .name <<<"$liv") dob=$(jq -r .dob <<<"$liv")
+sex=$(jq -r .sex <<<"$liv") line=$(jq -r .address.line <<<"$liv")
+dpid=$(jq -r .pid <<<"$dead") dname=$(jq -r .name <<<"$dead") ddob=$(jq -r .dob <<<"$dead")
+check "a living and a deceased subject" test -n "$pid" -a -n "$dpid"
+upper=$(python3 -c 'import sys; print(sys.argv[1].upper())' "$name")
+nfd=$(python3 -c 'import sys, unicodedata; print(unicodedata.normalize("NFD", sys.argv[1]))' "$name")
+ascii=$(python3 -c 'import sys, unicodedata; s = sys.argv[1].replace("đ", "d").replace("Đ", "D"); print("".join(c for c in unicodedata.normalize("NFD", s) if not unicodedata.combining(c)))' "$name")
+check "NFD differs from NFC" test "$nfd" != "$name"
+bodyj() { jq -cn --arg pid "$1" --arg name "$2" --arg dob "$3" --arg match "$4" '{pid: $pid, name: $name, dob: $dob, match: $match}'; }
+
+# -- yes and no
+verify bank "$(bodyj "$pid" "$name" "$dob" exact)"
+answer yes ok "exact name and dob"
+check "txn" grep -Eq '^vt-[0-9a-f]{24}$' <<<"$(jq -r .txn <<<"$body")"
+eq "answer keys" "$(jq -c keys <<<"$body")" '["code","result","signed","txn"]'
+first_txn=$(jq -r .txn <<<"$body")
+jws=$(jq -r .signed <<<"$body")
+verify bank "$(bodyj "$pid" "$nfd" "$dob" exact)"
+answer yes ok "NFD name"
+verify bank "$(bodyj "$pid" "$upper" "$dob" exact)"
+answer yes ok "upper case name"
+verify bank "$(bodyj "$pid" "  $name " "$dob" exact)"
+answer yes ok "spaces around the name"
+if [ "$ascii" != "$name" ]; then
+  verify bank "$(bodyj "$pid" "$ascii" "$dob" exact)"
+  answer no name-mismatch "no diacritics, exact"
+  verify bank "$(bodyj "$pid" "$ascii" "$dob" partial)"
+  answer yes ok "no diacritics, partial"
+fi
+verify bank "$(bodyj "$pid" "$name" "${dob:0:4}" exact)"
+answer no dob-mismatch "year only, exact"
+verify bank "$(bodyj "$pid" "$name" "${dob:0:7}" partial)"
+answer yes ok "year and month, partial"
+verify bank "$(bodyj "$pid" "$name" "$(( ${dob:0:4} + 1 ))${dob:4}" partial)"
+answer no dob-mismatch "wrong year"
+verify bank "$(bodyj "$pid" "Hoàng Thị Xuân Mai" "$dob" partial)"
+answer no name-mismatch "another name"
+othersex=$([ "$sex" = male ] && echo female || echo male)
+verify bank "$(jq -cn --arg pid "$pid" --arg s "$sex" '{pid: $pid, sex: $s, match: "exact"}')"
+answer yes ok "sex"
+verify bank "$(jq -cn --arg pid "$pid" --arg s "$othersex" '{pid: $pid, sex: $s, match: "exact"}')"
+answer no sex-mismatch "other sex"
+verify bank "$(jq -cn --arg pid "$pid" --arg a "$line" '{pid: $pid, address: $a, match: "exact"}')"
+answer yes ok "address line"
+verify bank "$(jq -cn --arg pid "$pid" --arg a "Số 999 đường Không Có" '{pid: $pid, address: $a, match: "partial"}')"
+answer no address-mismatch "another address"
+verify bank "$(bodyj "$dpid" "$dname" "$ddob" exact)"
+answer no deceased "deceased"
+verify bank "$(bodyj 001099000001 "$name" "$dob" exact)"
+answer no pid-unknown "unknown pid"
+verify bank "$(jq -cn --arg pid "$pid" '{pid: $pid, match: "exact"}')"
+answer no no-attribute "nothing claimed"
+
+# -- the code only with the verify_codes grant
+verify telco "$(bodyj "$pid" "$name" "$dob" exact)"
+eq "telco yes" "$(jq -r .result <<<"$body")" yes
+eq "telco sees no code" "$(jq -c keys <<<"$body")" '["result","signed","txn"]'
+verify telco "$(bodyj "$dpid" "$dname" "$ddob" exact)"
+eq "telco no" "$(jq -r .result <<<"$body")" no
+eq "telco sees no code on no" "$(jq -r 'has("code")' <<<"$body")" false
+check "the telco's signed answer has no code" python3 -c '
+import base64, json, sys
+p = sys.argv[1].split(".")[1]
+d = json.loads(base64.urlsafe_b64decode(p + "=" * (-len(p) % 4)))
+sys.exit(0 if "code" not in d and d["result"] == "no" else 1)' "$(jq -r .signed <<<"$body")"
+
+# -- the signature holds under the registry's public key, and only for what was answered
+"$popid" key show --db "$db" >"$dir/key.jwk" 2>/dev/null
+cat >"$dir/jwsverify.py" <<'EOF'
+import base64, json, sys
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+def b64(s): return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
+jwk = json.load(open(sys.argv[1]))
+h, p, s = sys.argv[2].split(".")
+if sys.argv[3:] == ["tamper"]:
+    d = json.loads(b64(p)); d["result"] = "yes" if d["result"] == "no" else "no"
+    p = base64.urlsafe_b64encode(json.dumps(d).encode()).rstrip(b"=").decode()
+pub = ec.EllipticCurvePublicNumbers(int.from_bytes(b64(jwk["x"]), "big"), int.from_bytes(b64(jwk["y"]), "big"), ec.SECP256R1()).public_key()
+sig = b64(s)
+hdr = json.loads(b64(h))
+assert hdr["alg"] == "ES256" and hdr["kid"] == jwk["kid"], hdr
+pub.verify(encode_dss_signature(int.from_bytes(sig[:32], "big"), int.from_bytes(sig[32:], "big")), (h + "." + p).encode(), ec.ECDSA(hashes.SHA256()))
+print(json.dumps(json.loads(b64(p)), sort_keys=True))
+EOF
+signed=$(python3 "$dir/jwsverify.py" "$dir/key.jwk" "$jws" 2>"$dir/py.err")
+check "the signature verifies: $(tail -1 "$dir/py.err")" test -n "$signed"
+eq "signed result" "$(jq -r .result <<<"$signed")" yes
+eq "signed txn" "$(jq -r .txn <<<"$signed")" "$first_txn"
+eq "signed pid" "$(jq -r .pid <<<"$signed")" "$pid"
+eq "signed attributes" "$(jq -c .attributes <<<"$signed")" '["name","dob"]'
+check "signed holds no registry data" test "$(jq -r 'has("name") or has("dob") or has("full_name")' <<<"$signed")" = false
+check "a changed answer does not verify" bash -c '! python3 "$1" "$2" "$3" tamper >/dev/null 2>&1' _ "$dir/jwsverify.py" "$dir/key.jwk" "$jws"
+
+# -- refusals
+verify - "$(bodyj "$pid" "$name" "$dob" exact)"
+eq "no token: 401" "$code" 401
+req - -X POST -H 'Authorization: Bearer popid_bank_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' --data-binary "$(bodyj "$pid" "$name" "$dob" exact)" "$V"
+eq "bad token: 401" "$code" 401
+verify reader "$(bodyj "$pid" "$name" "$dob" exact)"
+problem 403 role-missing
+verify telco "$(jq -cn --arg pid "$pid" '{pid: $pid, sex: "male", match: "exact"}')"
+problem 403 grant-missing
+req bank -X POST --data-binary "$(bodyj "$pid" "$name" "$dob" exact)" "$B/v1/auth/verify"
+problem 403 purpose-missing
+req bank -X POST --data-binary "$(bodyj "$pid" "$name" "$dob" exact)" "$B/v1/auth/verify?purpose=marketing"
+problem 403 purpose-not-allowed
+verify bank "$(jq -cn --arg pid "$pid" '{pid: $pid, name: "x", match: "exact", extra: 1}')"
+problem 400 unknown-field
+verify bank "$(jq -cn '{pid: "12345", name: "An", match: "exact"}')"
+problem 400 pid-malformed
+verify bank "$(jq -cn --arg pid "$pid" '{pid: $pid, name: "An", match: "fuzzy"}')"
+problem 400 match-invalid
+verify bank "$(jq -cn --arg pid "$pid" '{pid: $pid, name: "An"}')"
+problem 400 match-invalid
+verify bank "$(jq -cn --arg pid "$pid" '{pid: $pid, name: 5, match: "exact"}')"
+problem 400 attribute-type
+verify bank "$(jq -cn --arg pid "$pid" '{pid: $pid, dob: "1990-02-30", match: "exact"}')"
+problem 400 claim-invalid
+check "the problem names the attribute" grep -q '^dob: ' <<<"$(jq -r .detail <<<"$body")"
+# A malformed claim about an unknown ID is a 400 as well: it does not tell whether the ID exists.
+verify bank "$(jq -cn '{pid: "001099000001", dob: "1990-02-30", match: "exact"}')"
+problem 400 claim-invalid
+verify bank "$(printf '{"pid":"%s","name":"Nguy\xff","match":"exact"}' "$pid")"
+problem 400 body-not-utf8
+verify bank '{"pid": '
+problem 400 body-json
+big=$(head -c 5000 /dev/zero | tr '\0' a)
+verify bank "{\"pid\":\"$pid\",\"name\":\"$big\",\"match\":\"exact\"}"
+problem 413 body-too-large
+verify bank "$(jq -cn --arg pid "$pid" '{pid: $pid, otp: "123456", match: "exact"}')"
+eq "otp: 400 until OTP exists" "$code" 400
+
+# -- the citizen sees the verifications in the access log
+req admin "$B/v1/persons/$pid/access-log?limit=500"
+eq "access log 200" "$code" 200
+n_ok=$(jq '[.entries[] | select(.action == "auth.verify" and .actor == "client:bank")] | length' <<<"$body")
+check "the bank's verifications are in the access log ($n_ok)" test "$n_ok" -ge 10
+eq "fields of the first verification" "$(jq -r '[.entries[] | select(.action == "auth.verify")] | last | .fields | if type == "array" then join(",") else . end' <<<"$body")" "dob,name"
+check "a no answer's entry has its code" test "$(jq '[.entries[] | select(.action == "auth.verify" and .rule == "name-mismatch")] | length' <<<"$body")" -ge 1
+check "no claimed value in the log" bash -c '! grep -qF "$1" <<<"$2"' _ "$dob" "$body"
+
+kill -TERM "$spid"
+wait "$spid" 2>/dev/null
+echo "auth_test: $passes passed, $fails failed"
+[ "$fails" -eq 0 ]
