@@ -255,6 +255,27 @@ FWD_WRITE(eid_cred_put, (struct store * st, const struct store_eid_cred *c, stru
 FWD_WRITE(eid_cred_delete, (struct store * st, int64_t pid, const char *kind, struct pop_err *err),
           (F(st)->inner, pid, kind, err))
 
+FWD_WRITE(otp_insert, (struct store * st, const struct store_otp *o, struct pop_err *err),
+          (F(st)->inner, o, err))
+FWD(otp_get, (struct store * st, const char *txn, struct store_otp *out, struct pop_err *err),
+    (F(st)->inner, txn, out, err))
+FWD_WRITE(otp_update, (struct store * st, const struct store_otp *o, struct pop_err *err),
+          (F(st)->inner, o, err))
+FWD(otp_count,
+    (struct store * st, int64_t pid, const char *client, int64_t since, int *n_pid, int *n_client,
+     struct pop_err *err),
+    (F(st)->inner, pid, client, since, n_pid, n_client, err))
+FWD_WRITE(outbox_insert, (struct store * st, struct store_outbox *m, struct pop_err *err),
+          (F(st)->inner, m, err))
+FWD(outbox_due,
+    (struct store * st, int64_t now, int limit, store_outbox_fn *fn, void *ctx,
+     struct pop_err *err),
+    (F(st)->inner, now, limit, fn, ctx, err))
+FWD_WRITE(outbox_update, (struct store * st, const struct store_outbox *m, struct pop_err *err),
+          (F(st)->inner, m, err))
+FWD(outbox_count, (struct store * st, int64_t n[STORE_OUTBOX_N_STATES], struct pop_err *err),
+    (F(st)->inner, n, err))
+
 static const struct store_ops fault_ops = {
     .version = STORE_OPS_VERSION,
     .caps = STORE_CAP_INTEGRITY,
@@ -330,6 +351,14 @@ static const struct store_ops fault_ops = {
     .eid_cred_get = fa_eid_cred_get,
     .eid_cred_put = fa_eid_cred_put,
     .eid_cred_delete = fa_eid_cred_delete,
+    .otp_insert = fa_otp_insert,
+    .otp_get = fa_otp_get,
+    .otp_update = fa_otp_update,
+    .otp_count = fa_otp_count,
+    .outbox_insert = fa_outbox_insert,
+    .outbox_due = fa_outbox_due,
+    .outbox_update = fa_outbox_update,
+    .outbox_count = fa_outbox_count,
 };
 
 int store__fault_open(const char *inner_uri, int create, struct store **out, struct pop_err *err)

@@ -128,6 +128,21 @@ static const char *const migrations[] = {
     " locked_until_ms INTEGER NOT NULL, expires_ms INTEGER NOT NULL, counter INTEGER NOT NULL,"
     " created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL,"
     " PRIMARY KEY (pid, kind)) WITHOUT ROWID;",
+    /* 8: one-time passwords and the outbox (src/eid/otp.c, src/hub/outbox.c, docs/AUTH.md):
+     * an OTP only as a keyed hash; outbox bodies sealed (secretbox), emptied once delivered. */
+    "CREATE TABLE otp("
+    " txn TEXT PRIMARY KEY, pid INTEGER NOT NULL, client TEXT NOT NULL, channel TEXT NOT NULL,"
+    " hash BLOB NOT NULL CHECK (length(hash) = 32), created_ms INTEGER NOT NULL,"
+    " expires_ms INTEGER NOT NULL, attempts INTEGER NOT NULL, used INTEGER NOT NULL)"
+    " WITHOUT ROWID;"
+    "CREATE INDEX otp_pid ON otp(pid, created_ms);"
+    "CREATE INDEX otp_client ON otp(client, created_ms);"
+    "CREATE TABLE outbox("
+    " id INTEGER PRIMARY KEY, topic TEXT NOT NULL, subject INTEGER NOT NULL, ref TEXT NOT NULL,"
+    " body BLOB NOT NULL, state INTEGER NOT NULL CHECK (state IN (0, 1, 2)),"
+    " attempts INTEGER NOT NULL, next_ms INTEGER NOT NULL, created_ms INTEGER NOT NULL,"
+    " updated_ms INTEGER NOT NULL, last_error TEXT NOT NULL);"
+    "CREATE INDEX outbox_due ON outbox(next_ms, id) WHERE state = 0;",
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 #define CLIENT_COLS                                                                                \
@@ -2507,6 +2522,14 @@ static const struct store_ops sqlite_ops = {
     .eid_cred_get = store__sqlite_eid_cred_get,
     .eid_cred_put = store__sqlite_eid_cred_put,
     .eid_cred_delete = store__sqlite_eid_cred_delete,
+    .otp_insert = store__sqlite_otp_insert,
+    .otp_get = store__sqlite_otp_get,
+    .otp_update = store__sqlite_otp_update,
+    .otp_count = store__sqlite_otp_count,
+    .outbox_insert = store__sqlite_outbox_insert,
+    .outbox_due = store__sqlite_outbox_due,
+    .outbox_update = store__sqlite_outbox_update,
+    .outbox_count = store__sqlite_outbox_count,
 };
 
 /*

@@ -50,4 +50,19 @@ int store__sqlite_eid_cred_put(struct store *st, const struct store_eid_cred *c,
 int store__sqlite_eid_cred_delete(struct store *st, int64_t pid, const char *kind,
                                   struct pop_err *err);
 
+/* sqlite_otp.c: one-time passwords and the outbox. */
+int store__sqlite_otp_insert(struct store *st, const struct store_otp *o, struct pop_err *err);
+int store__sqlite_otp_get(struct store *st, const char *txn, struct store_otp *out,
+                          struct pop_err *err);
+int store__sqlite_otp_update(struct store *st, const struct store_otp *o, struct pop_err *err);
+int store__sqlite_otp_count(struct store *st, int64_t pid, const char *client, int64_t since_ms,
+                            int *n_pid, int *n_client, struct pop_err *err);
+int store__sqlite_outbox_insert(struct store *st, struct store_outbox *m, struct pop_err *err);
+int store__sqlite_outbox_due(struct store *st, int64_t now_ms, int limit, store_outbox_fn *fn,
+                             void *ctx, struct pop_err *err);
+int store__sqlite_outbox_update(struct store *st, const struct store_outbox *m,
+                                struct pop_err *err);
+int store__sqlite_outbox_count(struct store *st, int64_t n[STORE_OUTBOX_N_STATES],
+                               struct pop_err *err);
+
 #endif

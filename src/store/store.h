@@ -245,6 +245,43 @@ struct store_eid_cred {
         int64_t created_ms, updated_ms;
 };
 
+/* One-time passwords and the outbox: see store_otp_insert below. */
+#define STORE_OTP_TXN_MAX      32
+#define STORE_OTP_HASH         32
+#define STORE_OUTBOX_PENDING   0
+#define STORE_OUTBOX_DELIVERED 1
+#define STORE_OUTBOX_DEAD      2
+#define STORE_OUTBOX_N_STATES  3
+#define STORE_OUTBOX_TOPIC_MAX 31
+#define STORE_OUTBOX_ERROR_MAX 127
+#define STORE_OUTBOX_BODY_MAX  4096
+
+struct store_otp {
+        char txn[STORE_OTP_TXN_MAX + 1];
+        int64_t pid;
+        char client[33];
+        char channel[8]; /* "sms" or "email" */
+        uint8_t hash[STORE_OTP_HASH];
+        int64_t created_ms, expires_ms;
+        int attempts; /* wrong codes presented */
+        bool used;
+};
+
+struct store_outbox {
+        int64_t id;
+        char topic[STORE_OUTBOX_TOPIC_MAX + 1]; /* "otp" */
+        int64_t subject;                        /* the pid the message is about; 0: none */
+        char ref[STORE_OTP_TXN_MAX + 1];        /* the txn of an OTP */
+        const uint8_t *body;                    /* sealed; NULL/0 once emptied */
+        size_t body_len;
+        int state; /* STORE_OUTBOX_* */
+        int attempts;
+        int64_t next_ms, created_ms, updated_ms;
+        char last_error[STORE_OUTBOX_ERROR_MAX + 1];
+};
+
+typedef int store_outbox_fn(void *ctx, const struct store_outbox *m);
+
 struct store_ops {
         int version; /* STORE_OPS_VERSION */
         unsigned caps;
@@ -371,6 +408,19 @@ struct store_ops {
         int (*eid_cred_put)(struct store *st, const struct store_eid_cred *c, struct pop_err *err);
         int (*eid_cred_delete)(struct store *st, int64_t pid, const char *kind,
                                struct pop_err *err);
+        /* One-time passwords and the outbox (src/eid/otp.c, src/hub/outbox.c). */
+        int (*otp_insert)(struct store *st, const struct store_otp *o, struct pop_err *err);
+        int (*otp_get)(struct store *st, const char *txn, struct store_otp *out,
+                       struct pop_err *err);
+        int (*otp_update)(struct store *st, const struct store_otp *o, struct pop_err *err);
+        int (*otp_count)(struct store *st, int64_t pid, const char *client, int64_t since_ms,
+                         int *n_pid, int *n_client, struct pop_err *err);
+        int (*outbox_insert)(struct store *st, struct store_outbox *m, struct pop_err *err);
+        int (*outbox_due)(struct store *st, int64_t now_ms, int limit, store_outbox_fn *fn,
+                          void *ctx, struct pop_err *err);
+        int (*outbox_update)(struct store *st, const struct store_outbox *m, struct pop_err *err);
+        int (*outbox_count)(struct store *st, int64_t n[STORE_OUTBOX_N_STATES],
+                            struct pop_err *err);
 };
 
 /* Every backend's connection starts with this. */
@@ -636,5 +686,31 @@ int store_eid_cred_put(struct store *st, const struct store_eid_cred *c,
                        struct pop_err *err) POP_MUST_USE;
 int store_eid_cred_delete(struct store *st, int64_t pid, const char *kind,
                           struct pop_err *err) POP_MUST_USE;
+
+/*
+ * One-time passwords (src/eid/otp.c, docs/AUTH.md) and the durable outbox (src/hub/outbox.c). An
+ * OTP is kept only as a keyed hash, under its transaction id (txn); otp_get: POP_ENOTFOUND when
+ * there is no such txn; otp_update writes attempts and used of the row of o->txn; otp_count
+ * counts the OTPs issued since since_ms to pid and, separately, to client (the rate limits).
+ * The outbox holds messages for the notification webhook, each body sealed by the caller
+ * (secretbox): outbox_insert sets m->id; outbox_due calls fn for up to limit pending messages
+ * whose next_ms <= now_ms, oldest first (body valid during the call); outbox_update writes state,
+ * attempts, next_ms, updated_ms and last_error of the row m->id and empties its body unless it
+ * stays pending; outbox_count gives the number of rows in each state.
+ */
+
+int store_otp_insert(struct store *st, const struct store_otp *o, struct pop_err *err) POP_MUST_USE;
+int store_otp_get(struct store *st, const char *txn, struct store_otp *out,
+                  struct pop_err *err) POP_MUST_USE;
+int store_otp_update(struct store *st, const struct store_otp *o, struct pop_err *err) POP_MUST_USE;
+int store_otp_count(struct store *st, int64_t pid, const char *client, int64_t since_ms, int *n_pid,
+                    int *n_client, struct pop_err *err) POP_MUST_USE;
+int store_outbox_insert(struct store *st, struct store_outbox *m, struct pop_err *err) POP_MUST_USE;
+int store_outbox_due(struct store *st, int64_t now_ms, int limit, store_outbox_fn *fn, void *ctx,
+                     struct pop_err *err) POP_MUST_USE;
+int store_outbox_update(struct store *st, const struct store_outbox *m,
+                        struct pop_err *err) POP_MUST_USE;
+int store_outbox_count(struct store *st, int64_t n[STORE_OUTBOX_N_STATES],
+                       struct pop_err *err) POP_MUST_USE;
 
 #endif

@@ -1,0 +1,102 @@
+/*
+ * One-time passwords for relying parties (issue 5, docs/AUTH.md "OTP"): a bank or telco asks the
+ * registry to send a person a code on the channel registered with their eID account, then
+ * presents the code the person gives it (POST /v1/ekyc, or the otp attribute of
+ * POST /v1/auth/verify): the person's consent to this one transaction.
+ *
+ * An OTP is 6 digits from libsodium's CSPRNG (randombytes_uniform: no modulo bias), tied to a
+ * transaction id (txn, 128 random bits), a person and the client that asked. It is stored only as
+ * a BLAKE2b hash keyed with the credential pepper (as client tokens are, access.h), expires after
+ * EID_OTP_TTL_MS, is accepted once, and is void after EID_OTP_ATTEMPTS wrong codes. Issuing is
+ * rate-limited per person and per client (the counts are read from the store, so they hold across
+ * threads and restarts). The code leaves the registry only through the outbox (hub/outbox.h): the
+ * OTP row and its sealed message are written in one transaction.
+ *
+ * Time is injected (now_ms) so tests drive expiry without sleeping. Nothing here audits: the
+ * caller (the HTTP handler) audits each request and check with its outcome.
+ */
+#ifndef POP_EID_OTP_H
+#define POP_EID_OTP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/err.h"
+#include "hub/outbox.h"
+#include "store/store.h"
+
+#define EID_OTP_DIGITS  6
+#define EID_OTP_TXN_LEN 32 /* hex digits */
+#define EID_OTP_KEY_LEN 32 /* the hash key: the credential pepper (ACCESS_PEPPER_LEN) */
+
+/*
+ * Defaults. NIST SP 800-63B section 5.1.3.2 (out-of-band authenticators): a code valid for at
+ * most 10 minutes, used once; section 5.2.2: limit failed attempts. We take 5 minutes and 3
+ * attempts per code; 5 codes per person per 15 minutes (an SMS-bombing bound) and 600 per client
+ * per minute (a runaway relying party).
+ */
+#define EID_OTP_TTL_MS           (5 * 60 * 1000)
+#define EID_OTP_ATTEMPTS         3
+#define EID_OTP_PERSON_MAX       5
+#define EID_OTP_PERSON_WINDOW_MS (15 * 60 * 1000)
+#define EID_OTP_CLIENT_MAX       600
+#define EID_OTP_CLIENT_WINDOW_MS (60 * 1000)
+
+/* The limits; a zero member takes its default above. */
+struct eid_otp_policy {
+        int64_t ttl_ms;
+        int attempts;
+        int person_max;
+        int64_t person_window_ms;
+        int client_max;
+        int64_t client_window_ms;
+};
+
+enum eid_otp_channel { EID_OTP_ANY = 0, EID_OTP_SMS, EID_OTP_EMAIL };
+
+/* "sms" / "email" (NULL or absent: any, the phone first). POP_EINVAL otherwise. */
+int eid_otp_channel_parse(const char *s, enum eid_otp_channel *out,
+                          struct pop_err *err) POP_MUST_USE;
+
+/* What a request produced. */
+struct eid_otp_ticket {
+        char txn[EID_OTP_TXN_LEN + 1];
+        char channel[8];  /* "sms" or "email" */
+        char sent_to[72]; /* the destination, masked ("+84*******567", "n***@example.vn") */
+        int64_t expires_ms;
+        int64_t outbox_id;
+        int64_t retry_after_s; /* set with POP_EAGAIN (rate limit): when to ask again */
+};
+
+/* Masks a phone number or e-mail address for display (keeps a little of each end). */
+void eid_otp_mask(const char *dest, bool email, char *out, size_t cap);
+
+/*
+ * Issues an OTP for (pid, client) at now_ms: checks the person (POP_ENOTFOUND person-not-found;
+ * POP_ERULE person-deceased), the eID account (POP_ERULE eid-none, eid-not-active, eid-locked,
+ * eid-suspended, eid-closed), the channel (POP_ERULE otp-no-channel when the account has no
+ * registered channel of the kind asked), the rate limits (POP_EAGAIN otp-rate-person or
+ * otp-rate-client, with out->retry_after_s); then writes the OTP's hash and the sealed outbox
+ * message in one transaction. 0 once that transaction is durable. The code itself exists only in
+ * the sealed message and is wiped from memory here.
+ */
+int eid_otp_request(struct store *st, const struct eid_otp_policy *pol,
+                    const uint8_t hash_key[EID_OTP_KEY_LEN],
+                    const uint8_t box_key[HUB_OUTBOX_KEY_BYTES], int64_t pid, const char *client,
+                    enum eid_otp_channel channel, int64_t now_ms, struct eid_otp_ticket *out,
+                    struct pop_err *err) POP_MUST_USE;
+
+/*
+ * Checks a code for txn, which must have been issued to pid at the request of client (else
+ * POP_ERULE otp-unknown: another client's txn is indistinguishable from none). POP_ERULE
+ * otp-used, otp-expired, otp-locked (attempts used up), or an account no longer usable (the
+ * eid_* rules above); POP_EVERIFY otp-wrong (the attempt is counted, durably); POP_EINVAL
+ * otp-malformed for a code that is not 6 digits (not counted). 0: the code is right and is now
+ * used up. One transaction.
+ */
+int eid_otp_check(struct store *st, const struct eid_otp_policy *pol,
+                  const uint8_t hash_key[EID_OTP_KEY_LEN], const char *txn, int64_t pid,
+                  const char *client, const char *code, int64_t now_ms,
+                  struct pop_err *err) POP_MUST_USE;
+
+#endif

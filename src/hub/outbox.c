@@ -1,0 +1,541 @@
+/*
+ * The durable outbox's delivery thread, sealing and signing (see outbox.h). One thread, one
+ * store connection of its own, one message at a time: the volume is a few OTPs a second at most,
+ * and a sequential worker keeps the order and the retry bookkeeping simple. Each attempt is
+ * audited (the citizen sees it in their access log) before the row is updated.
+ */
+#include "hub/outbox.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "audit/audit.h"
+
+#define DUE_BATCH 16 /* messages read per pass */
+
+struct due {
+        struct store_outbox m;
+        uint8_t body[STORE_OUTBOX_BODY_MAX];
+};
+
+struct hub_outbox {
+        struct hub_outbox_cfg cfg;
+        uint8_t key[HUB_OUTBOX_KEY_BYTES];
+        uint8_t secret[HUB_SECRET_MAX];
+        char url[2048];
+        struct store *st;
+        CURL *curl;
+        pthread_t thread;
+        bool has_thread;
+        pthread_mutex_t mu;
+        pthread_cond_t cv;
+        bool stop, kicked;
+        atomic_llong pending, delivered, dead, attempts, failures;
+        struct due due[DUE_BATCH];
+        int n_due;
+};
+
+static int64_t wall_ms(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- keys, sealing, signing ---- */
+
+int hub_outbox_key_path(const char *uri, char *buf, size_t cap, struct pop_err *err)
+{
+        if (!uri || !*uri)
+                return pop_fail(err, POP_EINVAL, "store-uri",
+                                "no database given: use --db PATH or set POPID_DB");
+        if (strncmp(uri, "fault:", 6) == 0)
+                uri += 6;
+        if (strncmp(uri, "sqlite:", 7) == 0)
+                uri += 7;
+        if (strstr(uri, "://"))
+                return pop_fail(err, POP_EINVAL, "outbox-key-path",
+                                "no outbox key file can be derived from '%s'", uri);
+        int n = snprintf(buf, cap, "%s.outbox.key", uri);
+        if (n < 0 || (size_t)n >= cap)
+                return pop_fail(err, POP_ETOOBIG, "outbox-key-path",
+                                "the database path is too long");
+        return 0;
+}
+
+static int key_create(const char *path, uint8_t out[HUB_OUTBOX_KEY_BYTES], struct pop_err *err)
+{
+        char hex[2 * HUB_OUTBOX_KEY_BYTES + 2];
+        crypto_secretbox_keygen(out);
+        sodium_bin2hex(hex, sizeof hex - 1, out, HUB_OUTBOX_KEY_BYTES);
+        size_t n = strlen(hex);
+        hex[n++] = '\n';
+        int rc = 0;
+        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd < 0 || write(fd, hex, n) != (ssize_t)n || fsync(fd) != 0)
+                rc = pop_fail(err, POP_EIO, "outbox-key-write",
+                              "cannot write the outbox key %s: %s", path, strerror(errno));
+        if (fd >= 0)
+                close(fd);
+        sodium_memzero(hex, sizeof hex);
+        return rc;
+}
+
+int hub_outbox_key_load(const char *path, bool create, uint8_t out[HUB_OUTBOX_KEY_BYTES],
+                        struct pop_err *err)
+{
+        if (sodium_init() < 0)
+                return pop_fail(err, POP_EIO, "sodium", "libsodium cannot start");
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0 && errno == ENOENT && create)
+                return key_create(path, out, err);
+        if (fd < 0)
+                return pop_fail(err, POP_EIO, "outbox-key-missing",
+                                "cannot open the outbox key %s: %s", path, strerror(errno));
+        struct stat sb;
+        char buf[2 * HUB_OUTBOX_KEY_BYTES + 8];
+        ssize_t n = -1;
+        int rc = 0;
+        if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode))
+                rc = pop_fail(err, POP_EIO, "outbox-key-invalid", "%s is not a regular file", path);
+        else if (sb.st_mode & 077)
+                rc = pop_fail(err, POP_EIO, "outbox-key-mode",
+                              "the outbox key %s is readable by others (mode %03o): chmod 600 %s",
+                              path, (unsigned)(sb.st_mode & 0777), path);
+        else if ((n = read(fd, buf, sizeof buf - 1)) >= 0)
+                buf[n] = '\0';
+        close(fd);
+        if (rc)
+                return rc;
+        size_t bin_len = 0;
+        const char *end = NULL;
+        if (n < 2 * HUB_OUTBOX_KEY_BYTES ||
+            sodium_hex2bin(out, HUB_OUTBOX_KEY_BYTES, buf, (size_t)n, NULL, &bin_len, &end) != 0 ||
+            bin_len != HUB_OUTBOX_KEY_BYTES || strspn(end, "\r\n") != (size_t)(buf + n - end))
+                rc = pop_fail(err, POP_EIO, "outbox-key-invalid",
+                              "the outbox key %s is not 64 hex digits", path);
+        sodium_memzero(buf, sizeof buf);
+        return rc;
+}
+
+int hub_outbox_seal(const uint8_t key[HUB_OUTBOX_KEY_BYTES], const char *msg, size_t len,
+                    uint8_t *out, size_t cap, size_t *out_len, struct pop_err *err)
+{
+        if (len > HUB_OUTBOX_MSG_MAX || cap < len + HUB_OUTBOX_SEAL_OVERHEAD)
+                return pop_fail(err, POP_ETOOBIG, "outbox-too-big",
+                                "an outbox message is over %d bytes", HUB_OUTBOX_MSG_MAX);
+        randombytes_buf(out, crypto_secretbox_NONCEBYTES);
+        crypto_secretbox_easy(out + crypto_secretbox_NONCEBYTES, (const uint8_t *)msg, len, out,
+                              key);
+        *out_len = len + HUB_OUTBOX_SEAL_OVERHEAD;
+        return 0;
+}
+
+int hub_outbox_open(const uint8_t key[HUB_OUTBOX_KEY_BYTES], const uint8_t *blob, size_t len,
+                    char *out, size_t cap, size_t *out_len, struct pop_err *err)
+{
+        if (len < HUB_OUTBOX_SEAL_OVERHEAD || len - HUB_OUTBOX_SEAL_OVERHEAD >= cap)
+                return pop_fail(err, POP_EVERIFY, "outbox-sealed",
+                                "an outbox body has an impossible length (%zu bytes)", len);
+        size_t n = len - HUB_OUTBOX_SEAL_OVERHEAD;
+        if (crypto_secretbox_open_easy((uint8_t *)out, blob + crypto_secretbox_NONCEBYTES,
+                                       len - crypto_secretbox_NONCEBYTES, blob, key) != 0)
+                return pop_fail(err, POP_EVERIFY, "outbox-sealed",
+                                "an outbox body does not open under the outbox key");
+        out[n] = '\0';
+        *out_len = n;
+        return 0;
+}
+
+int64_t hub_backoff_ms(int attempt, int64_t base_ms, int64_t cap_ms, uint32_t rnd)
+{
+        if (attempt < 1)
+                attempt = 1;
+        int64_t d = base_ms;
+        for (int i = 1; i < attempt && d < cap_ms; i++)
+                d *= 2;
+        if (d > cap_ms)
+                d = cap_ms;
+        int64_t half = d / 2;
+        return d - half + (int64_t)(rnd % (uint64_t)(half + 1));
+}
+
+void hub_sign(const uint8_t *secret, size_t secret_len, int64_t ts, const char *body, size_t len,
+              char out[3 + HUB_SIG_HEX])
+{
+        crypto_auth_hmacsha256_state h;
+        uint8_t mac[crypto_auth_hmacsha256_BYTES];
+        char pre[32];
+        int n = snprintf(pre, sizeof pre, "%" PRId64 ".", ts);
+        crypto_auth_hmacsha256_init(&h, secret, secret_len);
+        crypto_auth_hmacsha256_update(&h, (const uint8_t *)pre, (size_t)n);
+        crypto_auth_hmacsha256_update(&h, (const uint8_t *)body, len);
+        crypto_auth_hmacsha256_final(&h, mac);
+        memcpy(out, "v1=", 3);
+        sodium_bin2hex(out + 3, HUB_SIG_HEX, mac, sizeof mac);
+        sodium_memzero(&h, sizeof h);
+}
+
+int hub_secret_load(const char *path, uint8_t out[HUB_SECRET_MAX], size_t *len, struct pop_err *err)
+{
+        *len = 0;
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return pop_fail(err, POP_EIO, "notify-secret", "cannot open the secret file %s: %s",
+                                path, strerror(errno));
+        struct stat sb;
+        uint8_t buf[HUB_SECRET_MAX + 2];
+        ssize_t n = -1;
+        int rc = 0;
+        if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode))
+                rc = pop_fail(err, POP_EIO, "notify-secret", "%s is not a regular file", path);
+        else if (sb.st_mode & 077)
+                rc = pop_fail(err, POP_EIO, "notify-secret-mode",
+                              "the secret file %s is readable by others (mode %03o): chmod 600 %s",
+                              path, (unsigned)(sb.st_mode & 0777), path);
+        else
+                n = read(fd, buf, sizeof buf);
+        close(fd);
+        if (rc)
+                return rc;
+        while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+                n--;
+        if (n <= 0 || n > HUB_SECRET_MAX)
+                rc = pop_fail(err, POP_EINVAL, "notify-secret",
+                              "the secret file %s must hold 1 to %d bytes", path, HUB_SECRET_MAX);
+        else {
+                memcpy(out, buf, (size_t)n);
+                *len = (size_t)n;
+        }
+        sodium_memzero(buf, sizeof buf);
+        return rc;
+}
+
+/* ---- delivery ---- */
+
+static size_t discard(char *p, size_t size, size_t n, void *ctx)
+{
+        (void)p;
+        (void)ctx;
+        return size * n; /* the answer's body is not used: the status decides */
+}
+
+/* POSTs one message. 0 when the webhook answered 2xx; otherwise POP_EIO with why in err. */
+static int post(struct hub_outbox *ob, int64_t id, const char *body, size_t len,
+                struct pop_err *err)
+{
+        CURL *c = ob->curl;
+        curl_easy_reset(c);
+        char h_id[64], h_ts[64], h_sig[3 + HUB_SIG_HEX + 32];
+        int64_t ts = wall_ms() / 1000;
+        char sig[3 + HUB_SIG_HEX];
+        hub_sign(ob->secret, ob->cfg.secret_len, ts, body, len, sig);
+        snprintf(h_id, sizeof h_id, "X-Popid-Message-Id: %" PRId64, id);
+        snprintf(h_ts, sizeof h_ts, "X-Popid-Timestamp: %" PRId64, ts);
+        snprintf(h_sig, sizeof h_sig, "X-Popid-Signature: %s", sig);
+        struct curl_slist *hs = NULL, *t;
+        const char *const lines[] = {"Content-Type: application/json", h_id, h_ts, h_sig,
+                                     "Expect:"};
+        for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+                if (!(t = curl_slist_append(hs, lines[i]))) {
+                        curl_slist_free_all(hs);
+                        return pop_fail(err, POP_ENOMEM, "nomem", "out of memory");
+                }
+                hs = t;
+        }
+        curl_easy_setopt(c, CURLOPT_URL, ob->url);
+        curl_easy_setopt(c, CURLOPT_HTTPHEADER, hs);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)len);
+        curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, ob->cfg.timeout_ms);
+        curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, ob->cfg.timeout_ms);
+        curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
+#if LIBCURL_VERSION_NUM >= 0x075500
+        curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+#endif
+        CURLcode cc = curl_easy_perform(c);
+        long status = 0;
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+        curl_slist_free_all(hs);
+        if (cc != CURLE_OK)
+                return pop_fail(err, POP_EIO, "delivery-failed", "%s", curl_easy_strerror(cc));
+        if (status < 200 || status > 299)
+                return pop_fail(err, POP_EIO, "delivery-failed", "the webhook answered %ld",
+                                status);
+        return 0;
+}
+
+static int collect(void *ctx, const struct store_outbox *m)
+{
+        struct hub_outbox *ob = ctx;
+        if (ob->n_due >= DUE_BATCH)
+                return 1;
+        struct due *d = &ob->due[ob->n_due];
+        d->m = *m;
+        size_t n = m->body_len <= sizeof d->body ? m->body_len : 0;
+        if (n)
+                memcpy(d->body, m->body, n);
+        d->m.body = d->body;
+        d->m.body_len = n;
+        ob->n_due++;
+        return 0;
+}
+
+static void audit_attempt(struct hub_outbox *ob, const struct store_outbox *m, const char *outcome,
+                          const char *rule)
+{
+        if (!ob->cfg.audit)
+                return;
+        char action[AUDIT_ACTION_MAX + 1], reqid[40];
+        snprintf(action, sizeof action, "%s.deliver", m->topic);
+        snprintf(reqid, sizeof reqid, "outbox-%" PRId64, m->id);
+        struct audit_entry e = {.actor = "system:outbox",
+                                .subject = m->subject,
+                                .action = action,
+                                .fields = "contact",
+                                .purpose = m->topic,
+                                .outcome = outcome,
+                                .rule = rule,
+                                .request_id = reqid};
+        struct pop_err ae = {0};
+        if (audit_log(ob->cfg.audit, &e, NULL, &ae))
+                fprintf(stderr, "popid outbox: audit of message %" PRId64 " failed: %s [%s]\n",
+                        m->id, ae.msg, ae.rule);
+}
+
+/* One attempt at one message, and the row's new state in its own transaction. */
+static int attempt(struct hub_outbox *ob, struct due *d, int64_t now_ms, struct pop_err *err)
+{
+        struct store_outbox *m = &d->m;
+        char msg[HUB_OUTBOX_MSG_MAX + 1];
+        size_t len = 0;
+        struct pop_err de = {0};
+        int rc = hub_outbox_open(ob->key, m->body, m->body_len, msg, sizeof msg, &len, &de);
+        bool permanent = rc != 0; /* a body that does not open never will */
+        if (rc == 0) {
+                atomic_fetch_add(&ob->attempts, 1);
+                rc = post(ob, m->id, msg, len, &de);
+        }
+        sodium_memzero(msg, sizeof msg);
+        m->attempts++;
+        m->updated_ms = now_ms;
+        if (rc == 0) {
+                m->state = STORE_OUTBOX_DELIVERED;
+                m->last_error[0] = '\0';
+                atomic_fetch_add(&ob->delivered, 1);
+                audit_attempt(ob, m, "ok", "");
+        } else {
+                atomic_fetch_add(&ob->failures, 1);
+                snprintf(m->last_error, sizeof m->last_error, "%.*s", (int)sizeof m->last_error - 1,
+                         de.msg);
+                if (permanent || m->attempts >= ob->cfg.max_attempts) {
+                        m->state = STORE_OUTBOX_DEAD;
+                        atomic_fetch_add(&ob->dead, 1);
+                        audit_attempt(ob, m, "error",
+                                      permanent ? "outbox-sealed" : "delivery-dead-letter");
+                } else {
+                        m->next_ms = now_ms + hub_backoff_ms(m->attempts, ob->cfg.base_ms,
+                                                             ob->cfg.cap_ms, randombytes_random());
+                        audit_attempt(ob, m, "error", "delivery-failed");
+                }
+        }
+        sodium_memzero(d->body, sizeof d->body);
+        if ((rc = store_begin(ob->st, err)))
+                return rc;
+        if ((rc = store_outbox_update(ob->st, m, err)) || (rc = store_commit(ob->st, err)))
+                store_rollback(ob->st);
+        return rc;
+}
+
+static int refresh_counts(struct hub_outbox *ob, struct pop_err *err)
+{
+        int64_t n[STORE_OUTBOX_N_STATES];
+        int rc = store_outbox_count(ob->st, n, err);
+        if (rc == 0) {
+                atomic_store(&ob->pending, n[STORE_OUTBOX_PENDING]);
+                atomic_store(&ob->delivered, n[STORE_OUTBOX_DELIVERED]);
+                atomic_store(&ob->dead, n[STORE_OUTBOX_DEAD]);
+        }
+        return rc;
+}
+
+int hub_outbox_run_once(struct hub_outbox *ob, int64_t now_ms, int *n_tried, struct pop_err *err)
+{
+        if (n_tried)
+                *n_tried = 0;
+        int rc = 0;
+        if (ob->curl) {
+                ob->n_due = 0;
+                rc = store_outbox_due(ob->st, now_ms, DUE_BATCH, collect, ob, err);
+                if (rc == 1)
+                        rc = 0;
+                for (int i = 0; i < ob->n_due && rc == 0; i++) {
+                        rc = attempt(ob, &ob->due[i], now_ms, err);
+                        if (n_tried)
+                                (*n_tried)++;
+                }
+                ob->n_due = 0;
+        }
+        if (rc == 0)
+                rc = refresh_counts(ob, err);
+        return rc;
+}
+
+static void *worker_main(void *arg)
+{
+        struct hub_outbox *ob = arg;
+        pthread_mutex_lock(&ob->mu);
+        while (!ob->stop) {
+                pthread_mutex_unlock(&ob->mu);
+                int n = 0;
+                struct pop_err e = {0};
+                if (hub_outbox_run_once(ob, wall_ms(), &n, &e))
+                        fprintf(stderr, "popid outbox: %s [%s]\n", e.msg, e.rule);
+                pthread_mutex_lock(&ob->mu);
+                if (n == DUE_BATCH || ob->kicked || ob->stop) {
+                        ob->kicked = false;
+                        continue; /* more may be due at once */
+                }
+                struct timespec until;
+                clock_gettime(CLOCK_MONOTONIC, &until);
+                until.tv_sec += ob->cfg.poll_ms / 1000;
+                until.tv_nsec += (long)(ob->cfg.poll_ms % 1000) * 1000000L;
+                if (until.tv_nsec >= 1000000000L) {
+                        until.tv_sec++;
+                        until.tv_nsec -= 1000000000L;
+                }
+                while (!ob->stop && !ob->kicked &&
+                       pthread_cond_timedwait(&ob->cv, &ob->mu, &until) == 0)
+                        ;
+                ob->kicked = false;
+        }
+        pthread_mutex_unlock(&ob->mu);
+        return NULL;
+}
+
+static void outbox_free(struct hub_outbox *ob)
+{
+        if (ob->curl)
+                curl_easy_cleanup(ob->curl);
+        store_close(ob->st);
+        pthread_mutex_destroy(&ob->mu);
+        pthread_cond_destroy(&ob->cv);
+        sodium_memzero(ob, sizeof *ob);
+        free(ob);
+}
+
+static void curl_init_once(void)
+{
+        /* Not thread-safe in older libcurl: once, before any delivery thread runs. */
+        (void)curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+int hub_outbox_start(const struct hub_outbox_cfg *cfg, struct hub_outbox **out, struct pop_err *err)
+{
+        *out = NULL;
+        static pthread_once_t once = PTHREAD_ONCE_INIT;
+        pthread_once(&once, curl_init_once);
+        if (cfg->secret_len > HUB_SECRET_MAX || (cfg->url && strlen(cfg->url) >= 2048))
+                return pop_fail(err, POP_EINVAL, "notify-config",
+                                "the notification URL or secret is too long");
+        struct hub_outbox *ob = calloc(1, sizeof *ob);
+        if (!ob)
+                return pop_fail(err, POP_ENOMEM, "nomem", "out of memory");
+        ob->cfg = *cfg;
+        pthread_mutex_init(&ob->mu, NULL);
+        pthread_condattr_t ca;
+        pthread_condattr_init(&ca);
+        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+        pthread_cond_init(&ob->cv, &ca);
+        pthread_condattr_destroy(&ca);
+        memcpy(ob->key, cfg->key, HUB_OUTBOX_KEY_BYTES);
+        if (cfg->secret_len)
+                memcpy(ob->secret, cfg->secret, cfg->secret_len);
+        ob->cfg.key = ob->key;
+        ob->cfg.secret = ob->secret;
+        if (cfg->url)
+                snprintf(ob->url, sizeof ob->url, "%s", cfg->url);
+        if (ob->cfg.max_attempts <= 0)
+                ob->cfg.max_attempts = HUB_MAX_ATTEMPTS_DEFAULT;
+        if (ob->cfg.base_ms <= 0)
+                ob->cfg.base_ms = HUB_BACKOFF_BASE_MS;
+        if (ob->cfg.cap_ms <= 0)
+                ob->cfg.cap_ms = HUB_BACKOFF_CAP_MS;
+        if (ob->cfg.cap_ms < ob->cfg.base_ms)
+                ob->cfg.cap_ms = ob->cfg.base_ms;
+        if (ob->cfg.timeout_ms <= 0)
+                ob->cfg.timeout_ms = HUB_TIMEOUT_MS_DEFAULT;
+        if (ob->cfg.poll_ms <= 0)
+                ob->cfg.poll_ms = HUB_POLL_MS_DEFAULT;
+        int rc = store_open(cfg->db, 0, &ob->st, err);
+        if (rc)
+                goto fail;
+        if (cfg->url && !(ob->curl = curl_easy_init())) {
+                rc = pop_fail(err, POP_ENOMEM, "nomem", "libcurl cannot start");
+                goto fail;
+        }
+        if ((rc = refresh_counts(ob, err)))
+                goto fail;
+        if (!cfg->no_thread) {
+                if (pthread_create(&ob->thread, NULL, worker_main, ob) != 0) {
+                        rc = pop_fail(err, POP_ENOMEM, "outbox-thread",
+                                      "cannot start the outbox delivery thread");
+                        goto fail;
+                }
+                ob->has_thread = true;
+        }
+        *out = ob;
+        return 0;
+fail:
+        outbox_free(ob);
+        return rc;
+}
+
+void hub_outbox_kick(struct hub_outbox *ob)
+{
+        if (!ob)
+                return;
+        pthread_mutex_lock(&ob->mu);
+        ob->kicked = true;
+        pthread_cond_signal(&ob->cv);
+        pthread_mutex_unlock(&ob->mu);
+}
+
+void hub_outbox_get_stats(struct hub_outbox *ob, struct hub_outbox_stats *out)
+{
+        memset(out, 0, sizeof *out);
+        if (!ob)
+                return;
+        out->pending = atomic_load(&ob->pending);
+        out->delivered = atomic_load(&ob->delivered);
+        out->dead = atomic_load(&ob->dead);
+        out->attempts = atomic_load(&ob->attempts);
+        out->failures = atomic_load(&ob->failures);
+}
+
+void hub_outbox_stop(struct hub_outbox *ob)
+{
+        if (!ob)
+                return;
+        if (ob->has_thread) {
+                pthread_mutex_lock(&ob->mu);
+                ob->stop = true;
+                pthread_cond_signal(&ob->cv);
+                pthread_mutex_unlock(&ob->mu);
+                pthread_join(ob->thread, NULL);
+        }
+        outbox_free(ob);
+}
