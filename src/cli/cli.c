@@ -6,6 +6,7 @@
 #include "cli/cli.h"
 #include "cli/cmd_client.h"
 #include "cli/cmd_gen.h"
+#include "cli/cmd_qr.h"
 #include "cli/cli_int.h"
 #include "cli/cli_audit.h"
 
@@ -897,6 +898,8 @@ int cli_main(int argc, char **argv)
                 return cli__serve(argc - 2, argv + 2);
         if (!strcmp(argv[1], "gen")) /* parses its own options (src/cli/cmd_gen.c) */
                 return cmd_gen(argc - 2, argv + 2);
+        if (!strcmp(argv[1], "qr")) /* parses its own options (src/cli/cmd_qr.c) */
+                return cli__qr(argc - 2, argv + 2);
         static const struct {
                 const char *name;
                 int (*fn)(struct opts *o);

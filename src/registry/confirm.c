@@ -72,7 +72,7 @@ static json_t *public_half(cjose_jwk_t *jwk, struct pop_err *err)
 }
 
 /* Reads the private JWK from a key file; the caller releases it with cjose_jwk_release. */
-static int load_key(const char *path, cjose_jwk_t **out, struct pop_err *err)
+int reg__load_key(const char *path, cjose_jwk_t **out, struct pop_err *err)
 {
         *out = NULL;
         int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -108,7 +108,7 @@ int reg_key_init(const char *uri, const char *path, struct pop_err *err)
         struct stat sb;
         if (stat(path, &sb) == 0) {
                 /* Existing key: it must be the one the registry knows. */
-                if ((rc = load_key(path, &jwk, err)))
+                if ((rc = reg__load_key(path, &jwk, err)))
                         goto out;
                 if (!(pub = public_half(jwk, err))) {
                         rc = POP_EIO;
@@ -232,7 +232,7 @@ int reg_residence_confirm(struct reg *r, const struct reg_ctx *ctx, int64_t pid,
                               "%s (%s) has no residence on record to confirm", id, p.full_name);
                 goto out;
         }
-        if ((rc = load_key(key_path, &jwk, err)) || (rc = reg_public_jwk(r, &pub, err)))
+        if ((rc = reg__load_key(key_path, &jwk, err)) || (rc = reg_public_jwk(r, &pub, err)))
                 goto out;
         unsigned char nonce[16];
         char jti[32];
@@ -286,7 +286,7 @@ out:
  * dots. Checked here before cjose sees the bytes: cjose asserts, and so aborts the process, on some
  * malformed base64url (found by fuzz/fuzz_confirm.c).
  */
-static int compact_jws_ok(const char *s, size_t len)
+int reg__compact_jws_ok(const char *s, size_t len)
 {
         int dots = 0;
         size_t seg = 0;
@@ -317,7 +317,7 @@ static int compact_jws_ok(const char *s, size_t len)
  */
 #define ES256_SIG_B64_LEN 86
 
-static int es256_sig_canonical(const char *compact, size_t len)
+int reg__es256_sig_canonical(const char *compact, size_t len)
 {
         size_t n = 0;
         while (n < len && compact[len - 1 - n] != '.')
@@ -366,7 +366,7 @@ int reg_confirmation_verify(const char *text, size_t len, json_t *jwk_json, stru
                 rc = pop_fail(err, POP_EINVAL, "key-invalid", "the public key is not a usable JWK");
                 goto out;
         }
-        if (!compact_jws_ok(compact, compact_len)) {
+        if (!reg__compact_jws_ok(compact, compact_len)) {
                 rc = pop_fail(err, POP_EINVAL, "document-invalid",
                               "malformed JWS: expected three base64url segments separated by dots");
                 goto out;
@@ -376,7 +376,7 @@ int reg_confirmation_verify(const char *text, size_t len, json_t *jwk_json, stru
                               ce.message ? ce.message : "unreadable");
                 goto out;
         }
-        if (!es256_sig_canonical(compact, compact_len) || !cjose_jws_verify(jws, jwk, &ce)) {
+        if (!reg__es256_sig_canonical(compact, compact_len) || !cjose_jws_verify(jws, jwk, &ce)) {
                 rc = pop_fail(err, POP_EVERIFY, "signature-invalid",
                               "the signature does not verify with the registry's key");
                 goto out;

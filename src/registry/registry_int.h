@@ -5,13 +5,25 @@
 #ifndef POP_REGISTRY_INT_H
 #define POP_REGISTRY_INT_H
 
+#include <cjose/cjose.h>
 #include <jansson.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/date.h"
+#include "core/err.h"
 
 json_t *reg__pid_json(int64_t pid);      /* "001090012345", or null for 0 */
 json_t *reg__date_json(struct pdate d);  /* "YYYY[-MM[-DD]]", or null for none */
 json_t *reg__time_json(int64_t unix_ms); /* RFC 3339 UTC, seconds */
+
+/* The registry's ES256 signing key and compact JWS checks (confirm.c), shared with the identity
+ * QR (idqr.c). reg__load_key reads the private JWK from a key file (the caller releases it with
+ * cjose_jwk_release; the file's bytes are wiped). reg__compact_jws_ok: three base64url segments
+ * (RFC 7515 §7.1), checked before cjose sees them; reg__es256_sig_canonical: the signature is
+ * exactly the 64 octets R || S in canonical base64url (RFC 7518 §3.4). */
+int reg__load_key(const char *path, cjose_jwk_t **out, struct pop_err *err) POP_MUST_USE;
+int reg__compact_jws_ok(const char *s, size_t len);
+int reg__es256_sig_canonical(const char *compact, size_t len);
 
 #endif
