@@ -9,6 +9,7 @@ pkgs=(
   libjansson-dev libsodium-dev libutf8proc-dev libcjose-dev libssl-dev libmicrohttpd-dev
   libcsv-dev libcmocka-dev jq curl
   liboath-dev libqrencode-dev libcurl4-openssl-dev libpng-dev
+  zbar-tools  # zbarimg: tests/cli/qr_test.sh decodes the identity QR PNG
 )
 # Extra groups are asked for by name (e.g. "bench" for the benchmark peers).
 for group in "$@"; do
