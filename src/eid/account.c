@@ -54,9 +54,11 @@ int eid_account_get(struct store *st, int64_t pid, struct eid_account *out)
 }
 
 /*
- * Decree 69/2024/ND-CP art. 18(1)(c): the account is closed when its holder dies. Every
- * credential is erased with it (nothing remains to authenticate with), the row stays as the
- * record that the account existed.
+ * Law on Identity 2023 art. 34(1)(d) and Decree 69/2024/ND-CP art. 15: the account of a person
+ * who died is locked by the system as soon as the death is recorded. Here it is closed for good:
+ * every
+ * credential is erased (nothing remains to authenticate with); the row stays as the record that
+ * the account existed.
  */
 int eid_close_on_death(struct store *st, int64_t pid, int64_t now_ms, struct pop_err *err)
 {

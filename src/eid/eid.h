@@ -26,15 +26,15 @@
 
 struct audit;
 
-/* Decree 69/2024/ND-CP art. 12: two levels of electronic identification accounts. */
+/* Two levels of accounts: Decree 69/2024/ND-CP art. 7 (who gets which) and art. 10 (how). */
 enum eid_level { EID_LEVEL_1 = 1, EID_LEVEL_2 = 2 };
 
 enum eid_state {
-        EID_PENDING = 0,   /* requested, activation code not yet used */
-        EID_ACTIVE = 1,    /* usable */
-        EID_LOCKED = 2,    /* locked by the citizen (art. 18) */
-        EID_SUSPENDED = 3, /* suspended by an operator, with a reason (art. 18) */
-        EID_DELETED = 4,   /* closed: the person died, credentials erased */
+        EID_PENDING = 0, /* requested, activation code not yet used */
+        EID_ACTIVE = 1,  /* usable */
+        EID_LOCKED = 2,  /* locked at the citizen's request (Law on Identity 2023 art. 34(1)(a)) */
+        EID_SUSPENDED = 3, /* suspended by an operator, with a reason (art. 34(1)(b), (c), (đ)) */
+        EID_DELETED = 4,   /* closed: the person died (art. 34(1)(d)), credentials erased */
 };
 
 /* Credential summary bits (struct eid_account.creds): confirmed credentials only. */

@@ -21,6 +21,7 @@
 
 #include "core/idcard.h"
 #include "core/region.h"
+#include "eid/eid.h"
 
 struct ev {
         struct reg *r;
@@ -906,6 +907,9 @@ static int ev_death(struct ev *x)
         } else if (rc != POP_ENOTFOUND) {
                 return store_err(x, rc, &e);
         }
+        /* LI art. 34(1)(d): the eID account of a person who died is closed (src/eid/). */
+        if ((rc = eid_close_on_death(x->r->st, pid, x->c->now_ms, &e)))
+                return store_err(x, rc, &e);
         if (p.spouse) {
                 struct person s;
                 if ((rc = load(x, p.spouse, "spouse", &s)))
