@@ -144,8 +144,10 @@ int audit_log_once(const char *uri, const char *key_path, const struct audit_ent
 /*
  * The URI of the audit database of the registry at uri: uri + ".audit", its "fault:" and
  * "sqlite:" prefixes kept (so a fault-injecting registry has a fault-injecting audit log).
- * audit_store_open opens it, created with the store's schema on first use; POP_ENOTFOUND when
- * the registry itself is missing. The caller owns *out and closes it with store_close.
+ * audit_store_open opens it (STORE_OPEN_AUDIT: the audit tables only, an audit file of an older
+ * popid that got the registry's whole schema is converted in place), created on first use;
+ * POP_ENOTFOUND when the registry itself is missing. The caller owns *out and closes it with
+ * store_close.
  */
 int audit_store_uri(const char *uri, char *buf, size_t cap, struct pop_err *err) POP_MUST_USE;
 int audit_store_open(const char *uri, struct store **out, struct pop_err *err) POP_MUST_USE;

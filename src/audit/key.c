@@ -90,7 +90,7 @@ int audit_store_open(const char *uri, struct store **out, struct pop_err *err)
                 return pop_fail(err, POP_ENOTFOUND, "store-missing",
                                 "no registry at %s (create one with: popid init --db %s)", path,
                                 path);
-        return store_open(auri, 1, out, err);
+        return store_open(auri, STORE_OPEN_CREATE | STORE_OPEN_AUDIT, out, err);
 }
 
 int audit_parse_public_key(const char *text, uint8_t pk[AUDIT_PK_BYTES], struct pop_err *err)

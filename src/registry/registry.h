@@ -112,6 +112,26 @@ int reg_parse_pid(const char *s, int64_t *out, struct pop_err *err) POP_MUST_USE
 
 /* Reads, rendered as JSON objects owned by the caller. */
 int reg_person_json(struct reg *r, int64_t pid, json_t **out, struct pop_err *err) POP_MUST_USE;
+/*
+ * Parts of a person document for reg_person_json_parts. The record (reg_render_person) is always
+ * read; each part costs its own store read, so a caller that will release only some keys asks
+ * for those alone (the API's person read: one row for a client granted identity fields).
+ */
+#define REG_PERSON_PERMANENT 0x1u /* residence.permanent */
+#define REG_PERSON_TEMPORARY 0x2u /* residence.temporary */
+#define REG_PERSON_CARDS     0x4u
+#define REG_PERSON_CHILDREN  0x8u
+#define REG_PERSON_PROVINCE  0x10u /* only *province: the current permanent residence's */
+#define REG_PERSON_ALL       0xfu
+/*
+ * reg_person_json with only the parts asked for: the keys of the parts not asked for are absent
+ * (residence too when neither residence is asked for), the others are as reg_person_json renders
+ * them. *province (may be NULL) is the province of the current permanent residence, 0 when
+ * there is none or neither REG_PERSON_PERMANENT nor REG_PERSON_PROVINCE was asked for.
+ * POP_ENOTFOUND when the person does not exist. Reads in one snapshot.
+ */
+int reg_person_json_parts(struct reg *r, int64_t pid, unsigned parts, json_t **out, int *province,
+                          struct pop_err *err) POP_MUST_USE;
 int reg_history_json(struct reg *r, int64_t pid, json_t **out, struct pop_err *err) POP_MUST_USE;
 /* The household with its head and members on `on` (none: today). */
 int reg_household_json(struct reg *r, int64_t household, struct pdate on, json_t **out,

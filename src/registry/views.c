@@ -20,26 +20,76 @@ static int add_card(void *ctx, const struct card *c)
         return 0;
 }
 
-static int person_json_in(struct reg *r, int64_t pid, json_t **out, struct pop_err *err)
+/* The current residence of a kind as JSON (null when none), its province into *province. */
+static int current_residence(struct reg *r, int64_t pid, char kind, json_t **out, int *province,
+                             struct pop_err *err)
+{
+        struct residence res;
+        *out = NULL;
+        int rc = store_residence_current(r->st, pid, kind, &res, err);
+        if (rc == POP_ENOTFOUND) {
+                pop_err_clear(err);
+                *out = json_null();
+                return 0;
+        }
+        if (rc)
+                return rc;
+        if (province)
+                *province = res.province;
+        *out = reg_render_residence(&res);
+        return *out ? 0 : POP_ENOMEM;
+}
+
+static int person_json_in(struct reg *r, int64_t pid, unsigned parts, json_t **out, int *province,
+                          struct pop_err *err)
 {
         struct person p;
+        int prov = 0;
         *out = NULL;
         int rc = store_person_get(r->st, pid, &p, err);
         if (rc)
                 return rc;
         json_t *o = reg_render_person(&p);
-        json_t *res;
-        if ((rc = reg_residence_json(r, pid, (struct pdate){0, 0, 0}, &res, err)))
-                goto fail;
-        json_object_set_new(o, "residence", res);
-        json_t *cards = json_array();
-        json_object_set_new(o, "cards", cards);
-        if ((rc = store_card_history(r->st, pid, add_card, cards, err)))
-                goto fail;
-        json_t *children = json_array();
-        json_object_set_new(o, "children", children);
-        if ((rc = store_person_children(r->st, pid, add_child, children, err)))
-                goto fail;
+        if (!o)
+                return POP_ENOMEM;
+        if (parts & (REG_PERSON_PERMANENT | REG_PERSON_TEMPORARY)) {
+                /* The shape of reg_residence_json with no date. */
+                json_t *res = json_object(), *v = NULL;
+                json_object_set_new(o, "residence", res);
+                if (parts & REG_PERSON_PERMANENT) {
+                        if ((rc = current_residence(r, pid, RESIDENCE_PERMANENT, &v, &prov, err)))
+                                goto fail;
+                        json_object_set_new(res, "permanent", v);
+                }
+                if (parts & REG_PERSON_TEMPORARY) {
+                        if ((rc = current_residence(r, pid, RESIDENCE_TEMPORARY, &v, NULL, err)))
+                                goto fail;
+                        json_object_set_new(res, "temporary", v);
+                }
+        } else if (parts & REG_PERSON_PROVINCE) {
+                struct residence res;
+                rc = store_residence_current(r->st, pid, RESIDENCE_PERMANENT, &res, err);
+                if (rc == 0)
+                        prov = res.province;
+                else if (rc == POP_ENOTFOUND)
+                        pop_err_clear(err);
+                else
+                        goto fail;
+        }
+        if (parts & REG_PERSON_CARDS) {
+                json_t *cards = json_array();
+                json_object_set_new(o, "cards", cards);
+                if ((rc = store_card_history(r->st, pid, add_card, cards, err)))
+                        goto fail;
+        }
+        if (parts & REG_PERSON_CHILDREN) {
+                json_t *children = json_array();
+                json_object_set_new(o, "children", children);
+                if ((rc = store_person_children(r->st, pid, add_child, children, err)))
+                        goto fail;
+        }
+        if (province)
+                *province = prov;
         *out = o;
         return 0;
 fail:
@@ -209,9 +259,17 @@ fail:
  */
 int reg_person_json(struct reg *r, int64_t pid, json_t **out, struct pop_err *err)
 {
+        return reg_person_json_parts(r, pid, REG_PERSON_ALL, out, NULL, err);
+}
+
+int reg_person_json_parts(struct reg *r, int64_t pid, unsigned parts, json_t **out, int *province,
+                          struct pop_err *err)
+{
+        if (province)
+                *province = 0;
         int rc = store_read_begin(r->st, err);
         if (rc == 0)
-                rc = person_json_in(r, pid, out, err);
+                rc = person_json_in(r, pid, parts, out, province, err);
         store_read_end(r->st);
         return rc;
 }

@@ -2409,32 +2409,63 @@ static void sq_close(struct store *st)
         free(s);
 }
 
-static int migrate(struct sqlite_store *s, struct pop_err *err)
+/* PRAGMA name's integer value, or -1 with err set. */
+static int pragma_int(struct sqlite_store *s, const char *sql, struct pop_err *err)
 {
+        sqlite3_stmt *q = NULL;
+        int v = -1;
+        if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) == SQLITE_OK &&
+            sqlite3_step(q) == SQLITE_ROW)
+                v = sqlite3_column_int(q, 0);
+        sqlite3_finalize(q);
+        if (v < 0)
+                fail_db(s, sqlite3_errcode(s->db), err);
+        return v;
+}
+
+/*
+ * Applies the pending migrations of the registry's schema, or with `audit` of the audit
+ * database's (sqlite_audit.c); the files are told apart by PRAGMA application_id.
+ */
+static int migrate(struct sqlite_store *s, bool audit, struct pop_err *err)
+{
+        const char *const *list = audit ? store__sqlite_audit_migrations : migrations;
+        int n = audit ? store__sqlite_audit_n_migrations : N_MIGRATIONS;
         for (;;) {
                 int rc = exec(s, "BEGIN IMMEDIATE", err);
                 if (rc)
                         return rc;
-                sqlite3_stmt *q = NULL;
-                int version = -1;
-                if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &q, NULL) == SQLITE_OK &&
-                    sqlite3_step(q) == SQLITE_ROW)
-                        version = sqlite3_column_int(q, 0);
-                sqlite3_finalize(q);
-                if (version < 0) {
-                        rc = fail_db(s, sqlite3_errcode(s->db), err);
+                int version = pragma_int(s, "PRAGMA user_version", err);
+                int app = pragma_int(s, "PRAGMA application_id", err);
+                if (version < 0 || app < 0) {
+                        rc = POP_ESTORE;
                         goto fail;
                 }
-                if (version > N_MIGRATIONS) {
+                if (!audit && app == STORE__AUDIT_APP_ID) {
+                        rc = pop_fail(err, POP_ESTORE, "store-kind",
+                                      "this is an audit log database, not a registry");
+                        goto fail;
+                }
+                if (audit && app != STORE__AUDIT_APP_ID) {
+                        int now = 0;
+                        if ((rc = store__sqlite_audit_adopt(&s->base, version, &now, err)))
+                                goto fail;
+                        char pragma[64];
+                        snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", now);
+                        if ((rc = exec(s, pragma, err)) || (rc = exec(s, "COMMIT", err)))
+                                goto fail;
+                        continue;
+                }
+                if (version > n) {
                         rc = pop_fail(err, POP_ESTORE, "store-version",
-                                      "the database has schema version %d, newer than this popid "
+                                      "the %s has schema version %d, newer than this popid "
                                       "(%d): upgrade popid",
-                                      version, N_MIGRATIONS);
+                                      audit ? "audit database" : "database", version, n);
                         goto fail;
                 }
-                if (version == N_MIGRATIONS)
+                if (version == n)
                         return exec(s, "COMMIT", err);
-                if ((rc = exec(s, migrations[version], err)))
+                if ((rc = exec(s, list[version], err)))
                         goto fail;
                 char pragma[64];
                 snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", version + 1);
@@ -2550,7 +2581,7 @@ int store__sqlite_open(const char *path, int create, struct store **out, struct 
         if (!path || !*path)
                 return pop_fail(err, POP_EINVAL, "store-uri", "empty database path");
         struct stat sb;
-        if (!create && stat(path, &sb) != 0)
+        if (!(create & STORE_OPEN_CREATE) && stat(path, &sb) != 0)
                 return pop_fail(err, POP_ENOTFOUND, "store-missing",
                                 "no registry at %s (create one with: popid init --db %s)", path,
                                 path);
@@ -2558,7 +2589,8 @@ int store__sqlite_open(const char *path, int create, struct store **out, struct 
         if (!s)
                 return pop_fail(err, POP_ENOMEM, "nomem", "out of memory");
         s->base.ops = &sqlite_ops;
-        int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
+        int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
+                    (create & STORE_OPEN_CREATE ? SQLITE_OPEN_CREATE : 0);
         int rc = sqlite3_open_v2(path, &s->db, flags, NULL);
         if (rc != SQLITE_OK) {
                 rc = pop_fail(err, POP_ESTORE, "store-open", "cannot open %s: %s", path,
@@ -2574,7 +2606,7 @@ int store__sqlite_open(const char *path, int create, struct store **out, struct 
                        " PRAGMA cache_size = -65536; PRAGMA mmap_size = 1073741824;",
                        err)))
                 goto fail;
-        if ((rc = migrate(s, err)))
+        if ((rc = migrate(s, (create & STORE_OPEN_AUDIT) != 0, err)))
                 goto fail;
         *out = &s->base;
         return 0;

@@ -65,4 +65,19 @@ int store__sqlite_outbox_update(struct store *st, const struct store_outbox *m,
 int store__sqlite_outbox_count(struct store *st, int64_t n[STORE_OUTBOX_N_STATES],
                                struct pop_err *err);
 
+/* sqlite_audit.c: the audit database's own schema (STORE_OPEN_AUDIT). Its files carry this
+ * PRAGMA application_id ("popa"); a registry's carry 0. */
+#define STORE__AUDIT_APP_ID      1886351457
+#define STORE__AUDIT_APP_ID_TEXT "1886351457"
+extern const char *const *const store__sqlite_audit_migrations;
+extern const int store__sqlite_audit_n_migrations;
+/*
+ * Inside the migration transaction of a file opened as an audit database whose application_id
+ * is not STORE__AUDIT_APP_ID: marks a new file (version 0), or converts an audit file made with
+ * the registry's schema (drops the registry's tables, all empty, keeps the audit tables) and sets
+ * *new_version to the audit schema version it now has. POP_ESTORE (rule store-kind) for a file
+ * that is not an audit log.
+ */
+int store__sqlite_audit_adopt(struct store *st, int version, int *new_version, struct pop_err *err);
+
 #endif

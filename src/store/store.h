@@ -429,9 +429,13 @@ struct store {
 };
 
 /*
- * Opens a connection. With `create`, a missing database is created; either way pending
- * migrations are applied. The caller owns *out and closes it with store_close.
+ * Opens a connection. With `create` (STORE_OPEN_* flags; 1 is STORE_OPEN_CREATE), a missing
+ * database is created; either way pending migrations are applied: the registry's, or with
+ * STORE_OPEN_AUDIT the audit database's own (its tables only; a file of one kind is refused as
+ * the other). The caller owns *out and closes it with store_close.
  */
+#define STORE_OPEN_CREATE 0x1
+#define STORE_OPEN_AUDIT  0x2
 int store_open(const char *uri, int create, struct store **out, struct pop_err *err) POP_MUST_USE;
 void store_close(struct store *st);
 const char *store_backend(const struct store *st);

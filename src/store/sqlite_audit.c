@@ -1,0 +1,132 @@
+/*
+ * The audit database's own schema (the "<db>.audit" file of src/audit/, opened with
+ * STORE_OPEN_AUDIT): the meta table (the audit public key), the hash-chained entries and the
+ * signed checkpoints, and nothing of the registry. Its migrations are numbered apart from the
+ * registry's, and the file is marked with its own PRAGMA application_id, so neither kind of file
+ * can be opened (and migrated) as the other.
+ *
+ * Audit files made before this schema existed got the registry's whole schema (empty registry
+ * tables, user_version in the registry's numbering, application_id 0). store__sqlite_audit_adopt
+ * converts such a file in place inside the migration transaction: it drops the registry tables,
+ * which must be empty (a table with rows means the file is not what it claims: it is refused,
+ * nothing dropped), keeps meta and the audit tables as they are (same DDL as the registry's
+ * migration 2, so no entry is rewritten and every hash still holds), and renumbers the file.
+ */
+#include "store/sqlite_int.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Each entry moves the audit schema from version i to i + 1. Never edit one that has shipped. */
+static const char *const audit_migrations[] = {
+    /* 1: meta, entries and checkpoints, as the registry's migrations 1 (meta) and 2 made them */
+    "CREATE TABLE meta(key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE audit_entry("
+    " seq INTEGER PRIMARY KEY, time_ms INTEGER NOT NULL, actor TEXT NOT NULL,"
+    " subject INTEGER NOT NULL, action TEXT NOT NULL, fields TEXT NOT NULL,"
+    " purpose TEXT NOT NULL, outcome TEXT NOT NULL, rule TEXT NOT NULL,"
+    " request_id TEXT NOT NULL, hash BLOB NOT NULL);"
+    "CREATE INDEX audit_entry_subject ON audit_entry(subject, seq);"
+    "CREATE TABLE audit_checkpoint("
+    " seq INTEGER PRIMARY KEY, hash BLOB NOT NULL, time_ms INTEGER NOT NULL,"
+    " sig BLOB NOT NULL);",
+};
+
+const char *const *const store__sqlite_audit_migrations = audit_migrations;
+const int store__sqlite_audit_n_migrations =
+    (int)(sizeof audit_migrations / sizeof audit_migrations[0]);
+
+/* The tables audit migration 1 makes: what a converted legacy file keeps. */
+static bool audit_table(const char *name)
+{
+        return !strcmp(name, "meta") || !strcmp(name, "audit_entry") ||
+               !strcmp(name, "audit_checkpoint");
+}
+
+static int exec(struct store *st, const char *sql, struct pop_err *err)
+{
+        int rc = sqlite3_exec(store__sqlite_db(st), sql, NULL, NULL, NULL);
+        return rc == SQLITE_OK ? 0 : store__sqlite_fail(st, rc, err);
+}
+
+/* Identifiers here come from sqlite_master of our own files; quoted all the same. */
+static int quoted(char *buf, size_t cap, const char *fmt, const char *name, struct pop_err *err)
+{
+        char *q = sqlite3_mprintf(fmt, name);
+        if (!q)
+                return pop_fail(err, POP_ENOMEM, "nomem", "out of memory");
+        int n = snprintf(buf, cap, "%s", q);
+        sqlite3_free(q);
+        if (n < 0 || (size_t)n >= cap)
+                return pop_fail(err, POP_ETOOBIG, "store-schema", "a table name is too long");
+        return 0;
+}
+
+int store__sqlite_audit_adopt(struct store *st, int version, int *new_version, struct pop_err *err)
+{
+        sqlite3 *db = store__sqlite_db(st);
+        sqlite3_stmt *q = NULL;
+        char names[64][64];
+        int n = 0, kept = 0, rc = 0;
+        *new_version = 0;
+        if (version == 0) {
+                /* A new file (or one that never got a table): the audit schema from scratch. */
+                return exec(st, "PRAGMA application_id = " STORE__AUDIT_APP_ID_TEXT, err);
+        }
+        rc = sqlite3_prepare_v2(db,
+                                "SELECT name FROM sqlite_master WHERE type = 'table'"
+                                " AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name",
+                                -1, &q, NULL);
+        if (rc != SQLITE_OK)
+                return store__sqlite_fail(st, rc, err);
+        while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+                const char *name = (const char *)sqlite3_column_text(q, 0);
+                if (!name || strlen(name) >= sizeof names[0] ||
+                    n == (int)(sizeof names / sizeof names[0])) {
+                        sqlite3_finalize(q);
+                        return pop_fail(err, POP_ESTORE, "store-kind",
+                                        "the audit database holds tables popid does not know");
+                }
+                if (audit_table(name)) {
+                        kept++;
+                        continue;
+                }
+                snprintf(names[n++], sizeof names[0], "%s", name);
+        }
+        sqlite3_finalize(q);
+        if (rc != SQLITE_DONE)
+                return store__sqlite_fail(st, rc, err);
+        if (kept != 3)
+                return pop_fail(err, POP_ESTORE, "store-kind",
+                                "the audit database (schema version %d) lacks the audit tables",
+                                version);
+        /* A registry table with rows: this is a registry, or the audit file of a registry
+         * that kept data in it; either way not ours to drop. */
+        for (int i = 0; i < n; i++) {
+                char sql[160];
+                if ((rc = quoted(sql, sizeof sql, "SELECT 1 FROM \"%w\" LIMIT 1", names[i], err)))
+                        return rc;
+                if ((rc = sqlite3_prepare_v2(db, sql, -1, &q, NULL)) != SQLITE_OK)
+                        return store__sqlite_fail(st, rc, err);
+                rc = sqlite3_step(q);
+                sqlite3_finalize(q);
+                if (rc == SQLITE_ROW)
+                        return pop_fail(err, POP_ESTORE, "store-kind",
+                                        "the audit database has rows in registry table '%s': is "
+                                        "it a registry?",
+                                        names[i]);
+                if (rc != SQLITE_DONE)
+                        return store__sqlite_fail(st, rc, err);
+        }
+        for (int i = 0; i < n; i++) {
+                char sql[160];
+                if ((rc = quoted(sql, sizeof sql, "DROP TABLE \"%w\"", names[i], err)) ||
+                    (rc = exec(st, sql, err)))
+                        return rc;
+        }
+        if ((rc = exec(st, "PRAGMA application_id = " STORE__AUDIT_APP_ID_TEXT, err)))
+                return rc;
+        *new_version = 1;
+        return 0;
+}
