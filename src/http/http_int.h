@@ -89,6 +89,7 @@ struct http_req {
         char path[HTTP_PATH_MAX + 2];
         char id[HTTP_REQID_MAX + 1];
         struct http_buf body;
+        struct http_batch *batch; /* a spooled batch upload (auth_batch.c); NULL otherwise */
         /* The held answer: wait_lock orders the handler's suspend, the writer's callback (which
          * resumes) and on_completed (which may run on another thread than the callback). */
         pthread_mutex_t wait_lock;

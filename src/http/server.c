@@ -26,6 +26,7 @@
 #include "http/server.h"
 #include "http/http_int.h"
 #include "audit/audit.h"
+#include "http/auth.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -175,6 +176,7 @@ static struct http_req *req_get(struct http_worker *w)
         rq->started = rq->too_long = rq->body_too_big = false;
         rq->drained = 0;
         rq->client = -1;
+        rq->batch = NULL;
         rq->path_len = 0;
         rq->wait = HTTP_WAIT_NONE;
         rq->method[0] = rq->path[0] = rq->id[0] = '\0';
@@ -428,6 +430,9 @@ static int on_headers(struct http_req *rq, struct MHD_Connection *c, const char 
         if (rq->too_long)
                 return http__problem(rq, 414, "uri-too-long", "URI too long",
                                      "the request path is longer than 2048 bytes", NULL);
+        /* A batch upload goes to a spool file under caps of its own (auth_batch.c). */
+        if (http__batch_start(rq))
+                return 0;
         uint64_t len;
         const char *cl =
             MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -439,6 +444,8 @@ static int on_headers(struct http_req *rq, struct MHD_Connection *c, const char 
 /* A piece of body: kept while under the cap, counted and dropped past it. */
 static int on_body(struct http_req *rq, const char *data, size_t n)
 {
+        if (rq->batch)
+                return http__batch_body(rq, data, n);
         if (!rq->body_too_big && n <= rq->srv->max_body - rq->body.len) {
                 http_buf_add(&rq->body, data, n);
                 return rq->body.failed ? POP_ENOMEM : 0;
@@ -591,6 +598,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
         if (orphaned)
                 rq->wait = HTTP_WAIT_ORPHANED;
         pthread_mutex_unlock(&rq->wait_lock);
+        http__batch_free(rq);
         if (!orphaned)
                 req_put(w, rq);
 }

@@ -1,0 +1,467 @@
+/*
+ * POST /v1/auth/verify-batch (docs/API.md "Verification", docs/AUTH.md "Batch"): millions of
+ * lines without holding them in memory. libmicrohttpd cannot answer before the upload has
+ * ended, so the upload is spooled to an unnamed temporary file (O_TMPFILE: gone when closed)
+ * under caps of VB_BYTES_MAX bytes and VB_LINES_MAX lines (413 past them). Then the answer streams
+ * from a content-reader callback that reads the spool a chunk of lines at a time: parses each
+ * line (eid/verify_batch.h), verifies the well-formed ones in one read snapshot, appends one
+ * audit entry per verified line for the whole chunk with audit_log_many and only once they are
+ * durable hands the chunk's result lines to MHD. The worker thread waits for each chunk's commit
+ * (one group commit per AUDIT_MANY_MAX lines).
+ *
+ * The spool is written before the handler has authenticated the client (the guard runs once the
+ * body is in); its caps bound what one request can store, and a refused request's spool is
+ * closed at once.
+ */
+#include "http/auth.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "eid/verify_batch.h"
+#include "http/guard.h"
+
+#define SPOOL_WBUF   (256 * 1024)
+#define SPOOL_RBUF   (256 * 1024)
+#define CHUNK_LINES  AUDIT_MANY_MAX
+#define OUT_LINE_MAX 400 /* one result line at most (JSONL with a detail) */
+
+struct http_batch {
+        int fd;
+        int64_t bytes, lines;
+        bool too_big, io_error, last_nl;
+        size_t wlen;
+        char *wbuf;
+};
+
+/* The answer's state, owned by the MHD response (freed by batch_done). */
+struct stream {
+        struct http_server *srv;
+        int fd;
+        enum vb_format fmt;
+        enum match_mode mode;
+        struct vb_header hdr;
+        bool show_code;
+        char actor[8 + ACCESS_ID_MAX];
+        char purpose[ACCESS_PURPOSE_MAX + 1];
+        char txn[VERIFY_TXN_LEN];
+        int64_t line_no;
+        bool eof, header_done, skipping;
+        /* read side */
+        char *rbuf;
+        size_t rpos, rlen;
+        /* write side: the current chunk's results */
+        char *obuf;
+        size_t opos, olen, ocap;
+        struct vb_line *vl;
+        struct audit_entry *ents;
+        char (*fields)[64];
+};
+
+static const char *tmp_dir(void)
+{
+        const char *t = getenv("TMPDIR");
+        return t && *t ? t : "/tmp";
+}
+
+bool http__batch_start(struct http_req *rq)
+{
+        if (strcmp(rq->method, "POST") || strcmp(rq->path, "/v1/auth/verify-batch"))
+                return false;
+        struct http_batch *b = calloc(1, sizeof *b);
+        if (b && !(b->wbuf = malloc(SPOOL_WBUF))) {
+                free(b);
+                b = NULL;
+        }
+        if (!b) {
+                rq->body_too_big = true;
+                return true;
+        }
+        b->fd = open(tmp_dir(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+        if (b->fd < 0) {
+                /* No O_TMPFILE on this file system: a named file, unlinked at once. */
+                char path[4096];
+                snprintf(path, sizeof path, "%s/popid-batch-XXXXXX", tmp_dir());
+                b->fd = mkstemp(path);
+                if (b->fd >= 0)
+                        unlink(path);
+        }
+        if (b->fd < 0)
+                b->io_error = true;
+        b->last_nl = true;
+        rq->batch = b;
+        return true;
+}
+
+static void spool_flush(struct http_batch *b)
+{
+        size_t off = 0;
+        while (off < b->wlen && !b->io_error) {
+                ssize_t w = write(b->fd, b->wbuf + off, b->wlen - off);
+                if (w < 0 && errno == EINTR)
+                        continue;
+                if (w <= 0)
+                        b->io_error = true;
+                else
+                        off += (size_t)w;
+        }
+        b->wlen = 0;
+}
+
+int http__batch_body(struct http_req *rq, const char *data, size_t n)
+{
+        struct http_batch *b = rq->batch;
+        if (!b || b->too_big || b->io_error)
+                return 0; /* dropped: the handler answers 413 or 503 */
+        b->bytes += (int64_t)n;
+        for (const char *p = data; (p = memchr(p, '\n', (size_t)(data + n - p))); p++)
+                b->lines++;
+        if (b->bytes > VB_BYTES_MAX || b->lines > VB_LINES_MAX) {
+                b->too_big = true;
+                return 0;
+        }
+        b->last_nl = data[n - 1] == '\n';
+        while (n) {
+                size_t k = SPOOL_WBUF - b->wlen < n ? SPOOL_WBUF - b->wlen : n;
+                memcpy(b->wbuf + b->wlen, data, k);
+                b->wlen += k;
+                data += k;
+                n -= k;
+                if (b->wlen == SPOOL_WBUF)
+                        spool_flush(b);
+        }
+        return 0;
+}
+
+void http__batch_free(struct http_req *rq)
+{
+        struct http_batch *b = rq->batch;
+        if (!b)
+                return;
+        if (b->fd >= 0)
+                close(b->fd);
+        free(b->wbuf);
+        free(b);
+        rq->batch = NULL;
+}
+
+/* ---- the answer ---- */
+
+static void stream_free(void *cls)
+{
+        struct stream *s = cls;
+        if (!s)
+                return;
+        if (s->fd >= 0)
+                close(s->fd);
+        free(s->rbuf);
+        free(s->obuf);
+        free(s->vl);
+        free(s->ents);
+        free(s->fields);
+        free(s);
+}
+
+/* The next line of the spool (without its '\n'): 1 with line and len set, 0 at the end, -1 on
+ * error. A line longer than the read buffer's room is returned cut at VB_LINE_MAX + 1 bytes (so the
+ * parser calls it too long) and the rest skipped. */
+static int next_line(struct stream *s, const char **line, size_t *len)
+{
+        for (;;) {
+                char *nl = memchr(s->rbuf + s->rpos, '\n', s->rlen - s->rpos);
+                if (nl) {
+                        *line = s->rbuf + s->rpos;
+                        *len = (size_t)(nl - *line);
+                        s->rpos += *len + 1;
+                        if (s->skipping) {
+                                s->skipping = false;
+                                continue;
+                        }
+                        return 1;
+                }
+                size_t have = s->rlen - s->rpos;
+                if (s->eof) {
+                        if (!have)
+                                return 0;
+                        *line = s->rbuf + s->rpos;
+                        *len = have;
+                        s->rpos = s->rlen;
+                        if (s->skipping) {
+                                s->skipping = false;
+                                return 0;
+                        }
+                        return 1;
+                }
+                if (have > VB_LINE_MAX && !s->skipping) {
+                        /* An over-long line: answered now, the rest of it skipped. */
+                        *line = s->rbuf + s->rpos;
+                        *len = VB_LINE_MAX + 1;
+                        s->rpos = s->rlen;
+                        s->skipping = true;
+                        return 1;
+                }
+                if (s->skipping) {
+                        s->rpos = s->rlen;
+                        have = 0;
+                }
+                memmove(s->rbuf, s->rbuf + s->rpos, have);
+                s->rpos = 0;
+                s->rlen = have;
+                ssize_t r = read(s->fd, s->rbuf + s->rlen, SPOOL_RBUF - s->rlen);
+                if (r < 0 && errno == EINTR)
+                        continue;
+                if (r < 0)
+                        return -1;
+                if (r == 0)
+                        s->eof = true;
+                s->rlen += (size_t)r;
+        }
+}
+
+/* Appends text to the chunk's output; the buffer holds a chunk's worst case. */
+static void out_add(struct stream *s, const char *t, size_t n)
+{
+        if (s->olen + n <= s->ocap) {
+                memcpy(s->obuf + s->olen, t, n);
+                s->olen += n;
+        }
+}
+
+/* One result line. pid: as sent when well-formed, else "". detail for malformed lines. */
+static void out_result(struct stream *s, int64_t line, const char *pid, const char *result,
+                       const char *code, const char *detail)
+{
+        char b[OUT_LINE_MAX];
+        int n;
+        bool code_shown = code && (s->show_code || !strcmp(result, "invalid"));
+        if (s->fmt == VB_CSV) {
+                n = snprintf(b, sizeof b, "%lld,%s,%s,%s\n", (long long)line, pid, result,
+                             code_shown ? code : "");
+        } else {
+                json_t *o = json_pack("{s:I, s:s, s:s}", "line", (json_int_t)line, "pid", pid,
+                                      "result", result);
+                if (o && code_shown)
+                        json_object_set_new(o, "code", json_string(code));
+                if (o && detail)
+                        json_object_set_new(o, "detail", json_string(detail));
+                n = o ? (int)json_dumpb(o, b, sizeof b - 1, JSON_COMPACT | JSON_PRESERVE_ORDER)
+                      : -1;
+                json_decref(o);
+                if (n > 0 && (size_t)n < sizeof b - 1)
+                        b[n++] = '\n';
+                else
+                        n = -1;
+        }
+        if (n > 0 && (size_t)n < sizeof b)
+                out_add(s, b, (size_t)n);
+}
+
+/* Fills the output with the next chunk of results. 0, 1 at the end of the spool, <0 error. */
+static int next_chunk(struct stream *s)
+{
+        struct http_worker *w = http__worker(s->srv);
+        struct reg *reg = NULL;
+        struct pop_err e = {0};
+        if (!w || http__worker_reg(w, &reg, &e))
+                return POP_ESTORE;
+        s->olen = s->opos = 0;
+        size_t n_ents = 0;
+        int rc = 0, got = 1;
+        if (store_read_begin(reg->st, &e))
+                return POP_ESTORE;
+        for (int i = 0; i < CHUNK_LINES; i++) {
+                const char *line;
+                size_t len;
+                if ((got = next_line(s, &line, &len)) <= 0)
+                        break;
+                s->line_no++;
+                if (!s->header_done && s->fmt == VB_CSV) {
+                        s->header_done = true;
+                        if (vb_header_parse(line, len, &s->hdr, &e)) {
+                                out_result(s, s->line_no, "", "invalid", e.rule, e.msg);
+                                got = 0; /* nothing can be read without a header */
+                                s->eof = true;
+                                s->rpos = s->rlen;
+                                break;
+                        }
+                        const char *t = "line,pid,result,code\n";
+                        out_add(s, t, strlen(t));
+                        continue;
+                }
+                if (len == 0 || (len == 1 && line[0] == '\r')) {
+                        out_result(s, s->line_no, "", "invalid", "line-empty", "the line is empty");
+                        continue;
+                }
+                struct vb_line *vl = &s->vl[n_ents];
+                if (vb_line_parse(s->fmt, &s->hdr, line, len, s->mode, vl, &e)) {
+                        out_result(s, s->line_no, vl->pid_text, "invalid", e.rule, e.msg);
+                        continue;
+                }
+                struct verify_answer va;
+                int vrc = verify_check(reg->st, &vl->rq, &va, &e);
+                if (vrc == POP_EINVAL || vrc == POP_ETOOBIG) {
+                        out_result(s, s->line_no, vl->pid_text, "invalid", e.rule, e.msg);
+                        continue;
+                }
+                if (vrc) {
+                        rc = POP_ESTORE;
+                        break;
+                }
+                out_result(s, s->line_no, vl->pid_text, va.yes ? "yes" : "no", va.code, NULL);
+                verify_fields(va.compared, s->fields[n_ents], sizeof s->fields[n_ents]);
+                s->ents[n_ents] = (struct audit_entry){
+                    .actor = s->actor,
+                    .subject = vl->rq.pid,
+                    .action = "auth.verify-batch",
+                    .fields = s->fields[n_ents],
+                    .purpose = s->purpose,
+                    .outcome = !strcmp(va.code, "pid-unknown") ? "not-found" : "ok",
+                    .rule = va.yes ? "" : va.code,
+                    .request_id = s->txn,
+                };
+                n_ents++;
+        }
+        store_read_end(reg->st);
+        if (rc || got < 0) {
+                if (rc)
+                        http__worker_reg_drop(w);
+                return rc ? rc : POP_EIO;
+        }
+        /* Every verified line's entry is durable before any result of the chunk is sent. */
+        if (n_ents && audit_log_many(s->srv->cfg.audit, s->ents, n_ents, NULL, &e)) {
+                fprintf(stderr, "popid http: batch audit write failed: %s [%s]\n", e.msg, e.rule);
+                return POP_EIO;
+        }
+        return got == 0 && s->olen == 0 ? 1 : 0;
+}
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+        (void)pos;
+        struct stream *s = cls;
+        while (s->opos == s->olen) {
+                if (s->eof && s->rpos == s->rlen)
+                        return MHD_CONTENT_READER_END_OF_STREAM;
+                int rc = next_chunk(s);
+                if (rc < 0)
+                        return MHD_CONTENT_READER_END_WITH_ERROR;
+                if (rc == 1)
+                        return MHD_CONTENT_READER_END_OF_STREAM;
+        }
+        size_t n = s->olen - s->opos < max ? s->olen - s->opos : max;
+        memcpy(buf, s->obuf + s->opos, n);
+        s->opos += n;
+        return (ssize_t)n;
+}
+
+int http__h_verify_batch(struct http_req *rq, const struct http_match *m)
+{
+        (void)m;
+        struct http_guard g;
+        struct stream *s = NULL;
+        struct http_batch *b = rq->batch;
+        int rc = http_guard_begin(rq, "auth.verify-batch", HTTP_GUARD_PURPOSE, &g);
+        if (rc)
+                goto out;
+        const char *ct =
+            MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+        enum vb_format fmt;
+        if (ct && !strncmp(ct, "text/csv", 8))
+                fmt = VB_CSV;
+        else if (ct && !strncmp(ct, "application/x-ndjson", 20))
+                fmt = VB_JSONL;
+        else {
+                rc = http__problem(rq, 415, "content-type", "Unsupported media type",
+                                   "the body must be text/csv or application/x-ndjson", NULL);
+                goto out;
+        }
+        enum match_mode mode = MATCH_EXACT;
+        const char *ms = http_guard_query(&g, "match");
+        struct pop_err e = {0};
+        if (ms && match_mode_parse(ms, strlen(ms), &mode, &e)) {
+                rc = http__problem(rq, 400, "match-invalid", "Invalid verification request",
+                                   "match must be exact or partial", NULL);
+                goto out;
+        }
+        /* Every line compares a name and a date of birth (a sex column needs sex too: checked
+         * per line would be too late, so it is needed for any batch). */
+        struct access_need n = {.role = ACCESS_ROLE_VERIFIER,
+                                .grants = ACCESS_BIT(ACCESS_G_NAME) | ACCESS_BIT(ACCESS_G_DOB),
+                                .purpose = g.purpose,
+                                .province = ACCESS_NO_SUBJECT};
+        if ((rc = http_guard_check(&g, &n, 0)))
+                goto out;
+        if (!g.client->scope.all) {
+                rc = http_guard_fail(&g, 0, 403, "province-out-of-scope", "Forbidden",
+                                     "batch verification needs a client whose scope is every "
+                                     "province");
+                goto out;
+        }
+        if (!b || b->too_big) {
+                char detail[128];
+                snprintf(detail, sizeof detail, "a batch holds at most %lld bytes and %lld lines",
+                         (long long)VB_BYTES_MAX, (long long)VB_LINES_MAX);
+                rc = http__problem(rq, 413, "batch-too-large", "Batch too large", detail, NULL);
+                goto out;
+        }
+        spool_flush(b);
+        if (b->io_error || lseek(b->fd, 0, SEEK_SET) != 0) {
+                rc = http__problem(rq, 503, "spool-unavailable", "Service unavailable",
+                                   "the batch could not be stored for processing", NULL);
+                goto out;
+        }
+        s = calloc(1, sizeof *s);
+        if (!s)
+                goto nomem;
+        s->fd = -1;
+        s->srv = rq->srv;
+        s->fmt = fmt;
+        s->mode = mode;
+        s->show_code = g.client->grants & ACCESS_BIT(ACCESS_G_VERIFY_CODES);
+        s->header_done = fmt == VB_JSONL;
+        memcpy(s->actor, g.actor, sizeof s->actor);
+        memcpy(s->purpose, g.purpose, sizeof s->purpose);
+        verify_txn(s->txn);
+        s->ocap = (size_t)(CHUNK_LINES + 1) * OUT_LINE_MAX;
+        s->rbuf = malloc(SPOOL_RBUF);
+        s->obuf = malloc(s->ocap);
+        s->vl = malloc(CHUNK_LINES * sizeof *s->vl);
+        s->ents = malloc(CHUNK_LINES * sizeof *s->ents);
+        s->fields = malloc(CHUNK_LINES * sizeof *s->fields);
+        if (!s->rbuf || !s->obuf || !s->vl || !s->ents || !s->fields)
+                goto nomem;
+        /* The spool now belongs to the stream. */
+        s->fd = b->fd;
+        b->fd = -1;
+        struct MHD_Response *r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024,
+                                                                   stream_read, s, stream_free);
+        if (!r)
+                goto nomem;
+        s = NULL;
+        bool ok =
+            MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                    fmt == VB_CSV ? "text/csv; charset=utf-8"
+                                                  : "application/x-ndjson") == MHD_YES &&
+            MHD_add_response_header(r, "X-Request-Id", rq->id) == MHD_YES &&
+            MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store") == MHD_YES &&
+            MHD_queue_response(rq->conn, 200, r) == MHD_YES;
+        MHD_destroy_response(r);
+        if (!ok) {
+                rc = POP_EIO;
+                goto out;
+        }
+        rq->status = 200;
+        rc = 0;
+        goto out;
+nomem:
+        rc = http__problem(rq, 500, "internal", "Internal error", "out of memory", NULL);
+out:
+        stream_free(s);
+        http__batch_free(rq);
+        http_guard_end(&g);
+        return rc > 0 ? 0 : rc;
+}
