@@ -6,6 +6,7 @@
 #include "cli/cli.h"
 #include "cli/cmd_client.h"
 #include "cli/cmd_gen.h"
+#include "cli/cmd_eid.h"
 #include "cli/cmd_qr.h"
 #include "cli/cli_int.h"
 #include "cli/cli_audit.h"
@@ -816,12 +817,18 @@ static void help(FILE *f)
             "  residence confirm PID                  signed confirmation of residence (CT07)\n"
             "  residence verify [FILE|-] [--jwk F]    verify a confirmation\n"
             "  key show                               the registry's public signing key (JWK)\n"
+            "  qr issue --pid P --fields name,dob,... [--ttl 30d] [--png F] [--terminal] [--text]\n"
+            "                                         a signed identity QR (docs/FORMATS.md)\n"
+            "  qr verify --jwk F [TEXT|-]             check one offline; qr parse-card [TEXT|-]\n"
             "  event TYPE --field value ...           apply a life event (popid event help)\n"
             "  event apply FILE|-                     apply JSON events, one per line\n"
             "  region list                            provincial units and the 2025 merger\n"
             "  check                                  integrity check of the store\n"
             "  client add|list|show|rotate|disable|enable|grant|revoke|set|fields|auth\n"
             "                                         API clients and their access policy\n"
+            "  eid request|activate|password|totp-enrol|totp-confirm|device-add|challenge|login|\n"
+            "      lock|unlock|suspend|reinstate|show PID   eID accounts (popid eid help, "
+            "docs/EID.md)\n"
             "  import FILE... --mode all-or-nothing|valid-only [--rejects F] [--format csv|jsonl]\n"
             "                                         load people from bulk files "
             "(docs/FORMATS.md)\n"
@@ -900,6 +907,8 @@ int cli_main(int argc, char **argv)
                 return cmd_gen(argc - 2, argv + 2);
         if (!strcmp(argv[1], "qr")) /* parses its own options (src/cli/cmd_qr.c) */
                 return cli__qr(argc - 2, argv + 2);
+        if (!strcmp(argv[1], "eid")) /* parses its own options (src/cli/cmd_eid.c) */
+                return cli__eid(argc - 2, argv + 2);
         static const struct {
                 const char *name;
                 int (*fn)(struct opts *o);
