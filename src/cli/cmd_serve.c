@@ -14,8 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "audit/audit.h"
 #include "http/server.h"
+#include "hub/outbox.h"
 
 #define GRACE_MS 10000 /* how long a stop waits for requests in progress */
 
@@ -25,7 +28,9 @@ static int usage(const char *msg, const char *arg)
         fprintf(stderr, msg, arg);
         fprintf(stderr,
                 "\nusage: popid serve --db PATH [--listen HOST:PORT] [--threads N] "
-                "[--max-body BYTES] [--timeout SECONDS] [--max-conns N] [--key FILE] [--log]\n");
+                "[--max-body BYTES] [--timeout SECONDS] [--max-conns N] [--key FILE] [--log]\n"
+                "       [--notify-url URL --notify-secret FILE] [--notify-attempts N]\n"
+                "       [--notify-backoff-ms MS] [--notify-timeout-ms MS]\n");
         return CLI_EUSAGE;
 }
 
@@ -72,6 +77,9 @@ static int parse_listen(const char *s, char *buf, size_t cap, const char **host,
 int cli__serve(int argc, char **argv)
 {
         struct http_config cfg = {0};
+        /* The OTP outbox's delivery (docs/AUTH.md "OTP delivery"). */
+        struct hub_outbox_cfg ocfg = {0};
+        const char *secret_path = NULL;
         const char *listen = "127.0.0.1:8080";
         unsigned long v;
         int rc;
@@ -105,6 +113,26 @@ int cli__serve(int argc, char **argv)
                         cfg.timeout_s = (unsigned)v;
                 } else if (!strcmp(a, "--key")) {
                         cfg.key_path = val;
+                } else if (!strcmp(a, "--notify-url")) {
+                        if (strncmp(val, "http://", 7) && strncmp(val, "https://", 8))
+                                return usage("--notify-url needs an http:// or https:// URL, not "
+                                             "'%s'",
+                                             val);
+                        ocfg.url = val;
+                } else if (!strcmp(a, "--notify-secret")) {
+                        secret_path = val;
+                } else if (!strcmp(a, "--notify-attempts")) {
+                        if ((rc = parse_num("notify-attempts", val, 1, 100, &v)))
+                                return rc;
+                        ocfg.max_attempts = (int)v;
+                } else if (!strcmp(a, "--notify-backoff-ms")) {
+                        if ((rc = parse_num("notify-backoff-ms", val, 1, 3600000, &v)))
+                                return rc;
+                        ocfg.base_ms = (int64_t)v;
+                } else if (!strcmp(a, "--notify-timeout-ms")) {
+                        if ((rc = parse_num("notify-timeout-ms", val, 100, 600000, &v)))
+                                return rc;
+                        ocfg.timeout_ms = (long)v;
                 } else if (!strcmp(a, "--max-conns")) {
                         if ((rc = parse_num("max-conns", val, 1, 65536, &v)))
                                 return rc;
@@ -115,6 +143,10 @@ int cli__serve(int argc, char **argv)
         }
         if (!cfg.db || !*cfg.db)
                 return usage("serve needs --db PATH (or POPID_DB)%s", "");
+        if (ocfg.url && !secret_path)
+                return usage("--notify-url needs --notify-secret FILE (the webhook's HMAC "
+                             "key)%s",
+                             "");
         char lb[300];
         if ((rc = parse_listen(listen, lb, sizeof lb, &cfg.host, &cfg.port)))
                 return rc;
@@ -137,18 +169,43 @@ int cli__serve(int argc, char **argv)
          * group commit; it is closed (with its final checkpoint) after the last request. */
         struct http_server *srv = NULL;
         struct audit *audit = NULL;
+        struct hub_outbox *outbox = NULL;
         struct pop_err e = {0};
-        char akey[4096];
+        char akey[4096], okey_path[4096];
+        uint8_t okey[HUB_OUTBOX_KEY_BYTES], secret[HUB_SECRET_MAX];
+        size_t secret_len = 0;
         int prc = audit_key_path(cfg.db, akey, sizeof akey, &e);
         if (!prc)
                 prc = audit_open(cfg.db, akey, NULL, &audit, &e);
+        /* The outbox key is made on first start; undelivered messages of an earlier run are
+         * picked up by the delivery thread (they are in the store, sealed under this key). */
+        if (!prc && !(prc = hub_outbox_key_path(cfg.db, okey_path, sizeof okey_path, &e)))
+                prc = hub_outbox_key_load(okey_path, true, okey, &e);
+        if (!prc && secret_path)
+                prc = hub_secret_load(secret_path, secret, &secret_len, &e);
+        if (!prc) {
+                ocfg.db = cfg.db;
+                ocfg.secret = secret;
+                ocfg.secret_len = secret_len;
+                ocfg.key = okey;
+                ocfg.audit = audit;
+                if (!ocfg.url)
+                        fprintf(stderr, "popid: serve: no --notify-url: OTP messages stay in the "
+                                        "outbox until a server runs with one\n");
+                prc = hub_outbox_start(&ocfg, &outbox, &e);
+        }
+        sodium_memzero(secret, sizeof secret);
         if (!prc) {
                 cfg.audit = audit;
+                cfg.outbox_key = okey;
+                cfg.outbox = outbox;
                 prc = http_server_start(&cfg, &srv, &e);
         }
         if (prc) {
                 fprintf(stderr, "popid: %s [%s]\n", e.msg, e.rule);
                 struct pop_err ce = {0};
+                hub_outbox_stop(outbox);
+                sodium_memzero(okey, sizeof okey);
                 (void)audit_close(audit, &ce);
                 return prc == POP_EINVAL ? CLI_EUSAGE : CLI_EFAIL;
         }
@@ -163,6 +220,8 @@ int cli__serve(int argc, char **argv)
                 ;
         fprintf(stderr, "popid: serve: %s, stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
         http_server_stop(srv, GRACE_MS);
+        hub_outbox_stop(outbox); /* an attempt in flight finishes and is recorded first */
+        sodium_memzero(okey, sizeof okey);
         if (audit_close(audit, &e)) {
                 fprintf(stderr, "popid: serve: the audit log's final checkpoint failed: %s [%s]\n",
                         e.msg, e.rule);

@@ -35,7 +35,7 @@ static struct {
 } signers[SIGNERS_MAX];
 
 /* The signer of key_path, loaded on first use; NULL with err on failure. */
-static const struct verify_signer *signer_for(const char *key_path, struct pop_err *err)
+const struct verify_signer *http__signer(const char *key_path, struct pop_err *err)
 {
         const struct verify_signer *found = NULL;
         pthread_mutex_lock(&signers_lock);
@@ -168,7 +168,7 @@ int http__h_verify(struct http_req *rq, const struct http_match *m)
                 rc = http_guard_store_error(&g, req.pid, &e);
                 goto out;
         }
-        const struct verify_signer *signer = signer_for(rq->srv->key_path, &e);
+        const struct verify_signer *signer = http__signer(rq->srv->key_path, &e);
         if (!signer) {
                 fprintf(stderr, "popid http: verify: %s [%s] id=%s\n", e.msg, e.rule, rq->id);
                 rc = http_guard_fail(&g, req.pid, 503, "signing-unavailable", "Signing unavailable",

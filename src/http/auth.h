@@ -7,6 +7,11 @@
 
 #include "http/http_int.h"
 
+/* The signer of the registry's key file at key_path, loaded once per process and kept (shared
+ * with POST /v1/ekyc, otp.c); NULL with err when the key cannot be read. Thread-safe. */
+struct verify_signer;
+const struct verify_signer *http__signer(const char *key_path, struct pop_err *err);
+
 /* POST /v1/auth/verify */
 int http__h_verify(struct http_req *rq, const struct http_match *m) POP_MUST_USE;
 /* POST /v1/auth/verify-batch */

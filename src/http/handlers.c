@@ -8,6 +8,8 @@
 
 #include "audit/audit.h"
 #include "http/auth.h"
+#include "http/otp.h"
+#include "hub/outbox.h"
 #include "http/events.h"
 #include "http/guard.h"
 
@@ -67,6 +69,26 @@ static int h_metrics(struct http_req *rq, const struct http_match *m)
         http_buf_init(&b, &rq->arena, METRICS_MAX);
         http_metrics_render(&s->metrics, s->routes, &g, &b);
         http_clients_render(&s->clients, &b);
+        if (s->cfg.outbox) {
+                /* The OTP outbox (hub/outbox.h): rows by state as of the delivery thread's last
+                 * pass, and this process's attempts. */
+                struct hub_outbox_stats os;
+                hub_outbox_get_stats(s->cfg.outbox, &os);
+                http_buf_printf(&b,
+                                "# HELP popid_outbox_messages Outbox messages by state.\n"
+                                "# TYPE popid_outbox_messages gauge\n"
+                                "popid_outbox_messages{state=\"pending\"} %lld\n"
+                                "popid_outbox_messages{state=\"delivered\"} %lld\n"
+                                "popid_outbox_messages{state=\"dead\"} %lld\n"
+                                "# HELP popid_outbox_attempts_total Webhook delivery attempts.\n"
+                                "# TYPE popid_outbox_attempts_total counter\n"
+                                "popid_outbox_attempts_total %lld\n"
+                                "# HELP popid_outbox_failures_total Failed delivery attempts.\n"
+                                "# TYPE popid_outbox_failures_total counter\n"
+                                "popid_outbox_failures_total %lld\n",
+                                (long long)os.pending, (long long)os.delivered, (long long)os.dead,
+                                (long long)os.attempts, (long long)os.failures);
+        }
         if (b.failed)
                 return http__problem(rq, 500, "internal", "Internal error",
                                      "the metrics could not be rendered", NULL);
@@ -97,6 +119,8 @@ const struct http_route http__routes[] = {
     {"GET", "/v1", h_index},
     {"GET", "/v1/openapi.json", h_openapi},
     {"POST", "/v1/auth/verify", http__h_verify},
+    {"POST", "/v1/auth/otp", http__h_auth_otp},
+    {"POST", "/v1/ekyc", http__h_ekyc},
     {"POST", "/v1/auth/verify-batch", http__h_verify_batch},
     {"POST", "/v1/persons/search", http__h_search},
     {"GET", "/v1/persons/{pid}", http__h_person},

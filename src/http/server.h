@@ -11,10 +11,12 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/err.h"
 
 struct audit;
+struct hub_outbox;
 
 #define HTTP_MAX_BODY_DEFAULT (64 * 1024)
 #define HTTP_MAX_BODY_LIMIT   (64 * 1024 * 1024) /* --max-body may not exceed this */
@@ -34,6 +36,11 @@ struct http_config {
         struct audit *audit;  /* the audit log the data endpoints write (the caller's; must
                                  outlive the server); NULL: they answer 503 */
         const char *key_path; /* the registry's signing key (confirmations); NULL: db + ".key" */
+        /* OTPs (POST /v1/auth/otp, /v1/ekyc): the outbox key (HUB_OUTBOX_KEY_BYTES, the
+         * caller's; NULL: those endpoints answer 503) and the delivery thread to wake and to
+         * report in /metrics (NULL: none). */
+        const uint8_t *outbox_key;
+        struct hub_outbox *outbox;
 };
 
 struct http_server;
