@@ -118,13 +118,51 @@ int utf8_check(const char *s, size_t len, struct pop_err *err)
  * normalized. UTF8PROC_STABLE is always set: without it utf8proc's composition ignores the
  * composition exclusions and the result is not NFC. Release b with cps_free, also on failure.
  */
+/*
+ * Code points that are NFC whatever surrounds them, within the ranges checked here: below U+0300
+ * (ASCII, Latin-1, Latin Extended-A/B, IPA, spacing modifiers) and Latin Extended Additional
+ * (U+1E00..U+1EFF, the precomposed Vietnamese letters such as U+1EC5). Each has
+ * NFC_Quick_Check=Yes and canonical combining class 0, and none composes with a neighbour
+ * (UAX #15 section 9, "Detecting Normalization Forms"; DerivedNormalizationProps.txt), so text
+ * made only of them is already NFC. tests/unit/core/name_test.c checks every one of them and
+ * every pair of them against utf8proc. Anything else takes the full normalization.
+ */
+static bool nfc_stable(utf8proc_int32_t c)
+{
+        return c < 0x300 || (c >= 0x1E00 && c <= 0x1EFF);
+}
+
+/* NFC's quick check: decodes checked UTF-8 into b when it is made only of nfc_stable code points
+ * (then it is its own NFC), else returns false and leaves the work to utf8proc. */
+static bool cps_nfc_quick(struct cps *b, const char *in, size_t len)
+{
+        const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)in;
+        utf8proc_ssize_t n = 0;
+        for (size_t i = 0; i < len; n++) {
+                utf8proc_int32_t c = p[i];
+                utf8proc_ssize_t k = 1;
+                if (c >= 0x80) {
+                        size_t left = len - i < 4 ? len - i : 4;
+                        k = utf8proc_iterate(p + i, (utf8proc_ssize_t)left, &c);
+                }
+                if (k <= 0 || n == CP_STACK || !nfc_stable(c))
+                        return false;
+                b->stack[n] = c;
+                i += (size_t)k;
+        }
+        b->n = n;
+        return true;
+}
+
 static int cps_map(struct cps *b, const char *in, size_t len, utf8proc_option_t options,
                    utf8proc_custom_func custom, struct pop_err *err)
 {
         const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)in;
-        options |= UTF8PROC_STABLE;
         b->cp = b->stack;
         b->n = 0;
+        if (options == UTF8PROC_COMPOSE && !custom && cps_nfc_quick(b, in, len))
+                return 0;
+        options |= UTF8PROC_STABLE;
         utf8proc_ssize_t n = utf8proc_decompose_custom(p, (utf8proc_ssize_t)len, b->stack, CP_STACK,
                                                        options, custom, NULL);
         if (n > CP_STACK) {
@@ -300,35 +338,64 @@ static utf8proc_int32_t key_custom(utf8proc_int32_t c, void *data)
         return c;
 }
 
-/* name_fold and name_key: the normalized name mapped again with options (and custom). */
-static int name_map(const char *in, size_t len, char *out, size_t cap, utf8proc_option_t options,
+#define FOLD_OPTIONS (UTF8PROC_COMPOSE | UTF8PROC_CASEFOLD)
+#define KEY_OPTIONS  (UTF8PROC_COMPOSE | UTF8PROC_CASEFOLD | UTF8PROC_STRIPMARK)
+
+/* A normalized name (norm, NUL-terminated) mapped with options (and custom) into out. */
+static int norm_map(const char *norm, char *out, size_t cap, utf8proc_option_t options,
                     utf8proc_custom_func custom, const char *what, struct pop_err *err)
 {
-        char norm[NAME_MAX_BYTES + 1];
         struct sink s = {.out = out, .cap = cap, .len = 0};
         if (cap > 0)
                 out[0] = '\0';
-        int rc = name_normalize(in, len, norm, sizeof norm, err);
-        if (rc != 0)
-                return rc;
-
         struct cps b;
-        rc = cps_map(&b, norm, strlen(norm), options, custom, err);
+        int rc = cps_map(&b, norm, strlen(norm), options, custom, err);
         for (utf8proc_ssize_t i = 0; rc == 0 && i < b.n; i++)
                 put(&s, b.cp[i]);
         cps_free(&b);
         return finish(&s, rc, what, err);
 }
 
+/* name_fold and name_key: the normalized name mapped again with options (and custom). */
+static int name_map(const char *in, size_t len, char *out, size_t cap, utf8proc_option_t options,
+                    utf8proc_custom_func custom, const char *what, struct pop_err *err)
+{
+        char norm[NAME_MAX_BYTES + 1];
+        if (cap > 0)
+                out[0] = '\0';
+        int rc = name_normalize(in, len, norm, sizeof norm, err);
+        if (rc != 0)
+                return rc;
+        return norm_map(norm, out, cap, options, custom, what, err);
+}
+
 int name_fold(const char *in, size_t len, char *out, size_t cap, struct pop_err *err)
 {
-        return name_map(in, len, out, cap, UTF8PROC_COMPOSE | UTF8PROC_CASEFOLD, NULL,
-                        "folded name", err);
+        return name_map(in, len, out, cap, FOLD_OPTIONS, NULL, "folded name", err);
 }
 
 int name_key(const char *in, size_t len, char *out, size_t cap, struct pop_err *err)
 {
-        return name_map(in, len, out, cap,
-                        UTF8PROC_COMPOSE | UTF8PROC_CASEFOLD | UTF8PROC_STRIPMARK, key_custom,
-                        "name key", err);
+        return name_map(in, len, out, cap, KEY_OPTIONS, key_custom, "name key", err);
+}
+
+int name_forms(const char *in, size_t len, char *norm, size_t norm_cap, char *fold, size_t fold_cap,
+               char *key, size_t key_cap, struct pop_err *err)
+{
+        if (fold_cap > 0)
+                fold[0] = '\0';
+        if (key_cap > 0)
+                key[0] = '\0';
+        int rc = name_normalize(in, len, norm, norm_cap, err);
+        if (rc == 0)
+                rc = norm_map(norm, fold, fold_cap, FOLD_OPTIONS, NULL, "folded name", err);
+        if (rc == 0)
+                rc = norm_map(norm, key, key_cap, KEY_OPTIONS, key_custom, "name key", err);
+        if (rc != 0) {
+                if (norm_cap > 0)
+                        norm[0] = '\0';
+                if (fold_cap > 0)
+                        fold[0] = '\0';
+        }
+        return rc;
 }

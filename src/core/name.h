@@ -49,4 +49,12 @@ int name_fold(const char *in, size_t len, char *out, size_t cap, struct pop_err 
 /* The diacritic-insensitive key of a name (validates like name_normalize). */
 int name_key(const char *in, size_t len, char *out, size_t cap, struct pop_err *err) POP_MUST_USE;
 
+/*
+ * The three forms of one name at once, normalizing it once (bulk import): the same results as
+ * name_normalize, name_fold and name_key (norm_cap of at least NAME_MAX_BYTES + 1). On failure
+ * all three are "".
+ */
+int name_forms(const char *in, size_t len, char *norm, size_t norm_cap, char *fold, size_t fold_cap,
+               char *key, size_t key_cap, struct pop_err *err) POP_MUST_USE;
+
 #endif

@@ -535,8 +535,12 @@ static int check_person(struct line_ctx *x, const struct raw *raw, struct pdate 
         for (int c = C_NAME; c <= C_SEX; c++)
                 if (!raw[c].s)
                         return bad(x, c, "field-missing", "is required");
-        if ((rc = get_text(x, &raw[C_NAME], C_NAME, true, p->full_name, sizeof p->full_name)) ||
-            (rc = get_date(x, &raw[C_DOB], C_DOB, false, today, &p->dob)))
+        /* The name's three forms from one normalization. */
+        struct pop_err e = {0};
+        if (name_forms(raw[C_NAME].s, raw[C_NAME].len, p->full_name, sizeof p->full_name,
+                       p->name_fold, sizeof p->name_fold, p->name_key, sizeof p->name_key, &e))
+                return bad_core(x, C_NAME, &e);
+        if ((rc = get_date(x, &raw[C_DOB], C_DOB, false, today, &p->dob)))
                 return rc;
         if (raw_is(&raw[C_SEX], "male"))
                 p->sex = SEX_MALE;
@@ -545,12 +549,8 @@ static int check_person(struct line_ctx *x, const struct raw *raw, struct pdate 
         else
                 return bad(x, C_SEX, "field-invalid", "must be male or female");
         struct pid_info id;
-        struct pop_err e = {0};
         if (pid_parse(rec->pid_text, PID_LEN, &id, &e) || pid_check_person(&id, p->dob, p->sex, &e))
                 return bad(x, C_PID, "pid-inconsistent", "%s", e.msg);
-        if (name_fold(p->full_name, strlen(p->full_name), p->name_fold, sizeof p->name_fold, &e) ||
-            name_key(p->full_name, strlen(p->full_name), p->name_key, sizeof p->name_key, &e))
-                return bad_core(x, C_NAME, &e);
         /* A birth registered abroad carries a country code, not a province (Decree 137/2015
          * art. 13); elsewhere the province of registration is required. */
         if (!raw[C_BIRTH_PROVINCE].s && !id.country)

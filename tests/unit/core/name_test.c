@@ -11,6 +11,8 @@
 
 #include "core/name.h"
 
+#include <utf8proc.h>
+
 /* 2 * NAME_MAX_BYTES + 1 holds any folded form or key (case folding at most doubles a name). */
 #define BIG (2 * NAME_MAX_BYTES + 1)
 
@@ -462,15 +464,101 @@ static void test_text_invisible(void **state)
         }
 }
 
+/* NFC of a few code points, through utf8proc (decompose, then compose), into out. */
+static utf8proc_ssize_t nfc_of(const utf8proc_int32_t *in, int n, utf8proc_int32_t out[16])
+{
+        utf8proc_uint8_t u[16];
+        utf8proc_ssize_t len = 0;
+        for (int i = 0; i < n; i++)
+                len += utf8proc_encode_char(in[i], u + len);
+        utf8proc_ssize_t k =
+            utf8proc_decompose(u, len, out, 16, UTF8PROC_COMPOSE | UTF8PROC_STABLE);
+        assert_true(k > 0 && k <= 16);
+        return utf8proc_normalize_utf32(out, k, UTF8PROC_COMPOSE | UTF8PROC_STABLE);
+}
+
+/* The code points name.c takes as NFC without asking utf8proc (below U+0300 and U+1E00..1EFF):
+ * each one, and each pair of them, is its own NFC. So is text made only of them. */
+static void test_nfc_quick_check_ranges(void **state)
+{
+        (void)state;
+        utf8proc_int32_t cps[0x300 + 0x100];
+        int n = 0;
+        for (utf8proc_int32_t c = 0x20; c < 0x300; c++)
+                if (c < 0x7F || c >= 0xA0)
+                        cps[n++] = c;
+        for (utf8proc_int32_t c = 0x1E00; c <= 0x1EFF; c++)
+                cps[n++] = c;
+        utf8proc_int32_t out[16];
+        for (int i = 0; i < n; i++) {
+                assert_int_equal(nfc_of(&cps[i], 1, out), 1);
+                assert_int_equal(out[0], cps[i]);
+                for (int j = 0; j < n; j++) {
+                        utf8proc_int32_t two[2] = {cps[i], cps[j]};
+                        utf8proc_ssize_t k = nfc_of(two, 2, out);
+                        if (k != 2 || out[0] != two[0] || out[1] != two[1])
+                                fail_msg("U+%04X U+%04X is not its own NFC", (unsigned)two[0],
+                                         (unsigned)two[1]);
+                }
+        }
+        /* Just outside: a combining mark composes with the letter before it. */
+        ok(text_normalize, "Vie\xcc\x82\xcc\xa3t", "Việt");
+}
+
+/* name_forms gives what the three functions give one by one, and "" in all three on failure. */
+static void test_name_forms(void **state)
+{
+        (void)state;
+        static const char *const names[] = {"Nguyễn Văn An",
+                                            "  NGUYỄN   thị  Đào ",
+                                            "Nguye\xcc\x82\xcc\x83n Va\xcc\x86n",
+                                            "H\xe2\x80\x99Hen Niê",
+                                            "Y-Moan Êban",
+                                            "Lò Văn Páo",
+                                            "Ksor H'Biu",
+                                            "Trần",
+                                            "Ánh Tuyết"};
+        for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+                char n1[NAME_MAX_BYTES + 1], f1[BIG], k1[BIG], n2[NAME_MAX_BYTES + 1], f2[BIG],
+                    k2[BIG];
+                struct pop_err e = {0};
+                size_t len = strlen(names[i]);
+                assert_int_equal(
+                    name_forms(names[i], len, n1, sizeof n1, f1, sizeof f1, k1, sizeof k1, &e), 0);
+                assert_int_equal(name_normalize(names[i], len, n2, sizeof n2, &e), 0);
+                assert_int_equal(name_fold(names[i], len, f2, sizeof f2, &e), 0);
+                assert_int_equal(name_key(names[i], len, k2, sizeof k2, &e), 0);
+                assert_string_equal(n1, n2);
+                assert_string_equal(f1, f2);
+                assert_string_equal(k1, k2);
+        }
+        char n[NAME_MAX_BYTES + 1], f[BIG], k[BIG];
+        struct pop_err e = {0};
+        assert_int_equal(name_forms("An 3", 4, n, sizeof n, f, sizeof f, k, sizeof k, &e),
+                         POP_EINVAL);
+        assert_string_equal(e.rule, "name-character");
+        assert_string_equal(n, "");
+        assert_string_equal(f, "");
+        assert_string_equal(k, "");
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_utf8_valid),     cmocka_unit_test(test_utf8_invalid),
-            cmocka_unit_test(test_utf8_controls),  cmocka_unit_test(test_nfc_nfd),
-            cmocka_unit_test(test_fold_and_key),   cmocka_unit_test(test_whitespace),
-            cmocka_unit_test(test_empty),          cmocka_unit_test(test_name_characters),
-            cmocka_unit_test(test_minority_names), cmocka_unit_test(test_caps),
-            cmocka_unit_test(test_small_buffer),   cmocka_unit_test(test_text_invisible),
+            cmocka_unit_test(test_utf8_valid),
+            cmocka_unit_test(test_utf8_invalid),
+            cmocka_unit_test(test_utf8_controls),
+            cmocka_unit_test(test_nfc_nfd),
+            cmocka_unit_test(test_fold_and_key),
+            cmocka_unit_test(test_whitespace),
+            cmocka_unit_test(test_empty),
+            cmocka_unit_test(test_name_characters),
+            cmocka_unit_test(test_minority_names),
+            cmocka_unit_test(test_caps),
+            cmocka_unit_test(test_small_buffer),
+            cmocka_unit_test(test_text_invisible),
+            cmocka_unit_test(test_nfc_quick_check_ranges),
+            cmocka_unit_test(test_name_forms),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
