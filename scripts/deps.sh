@@ -10,6 +10,7 @@ pkgs=(
   libcsv-dev libcmocka-dev jq curl
   liboath-dev libqrencode-dev libcurl4-openssl-dev libpng-dev
   zbar-tools  # zbarimg: tests/cli/qr_test.sh decodes the identity QR PNG
+  python3     # tests/cli/otp_receiver.py: the webhook receiver of tests/cli/otp_test.sh
 )
 # Extra groups are asked for by name (e.g. "bench" for the benchmark peers).
 for group in "$@"; do
