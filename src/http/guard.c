@@ -196,32 +196,6 @@ static const char *field_names(struct http_req *rq, uint64_t set)
         return out;
 }
 
-static int audit_one(struct http_guard *g, int64_t subject, const char *outcome, const char *rule,
-                     uint64_t fields)
-{
-        struct audit *a = g->rq->srv->cfg.audit;
-        struct pop_err e = {0};
-        if (!a)
-                return POP_EIO;
-        struct audit_entry en = {
-            .actor = g->actor,
-            .subject = subject,
-            .action = g->action,
-            .fields = field_names(g->rq, fields),
-            .purpose = g->purpose,
-            .outcome = outcome,
-            .rule = rule,
-            .request_id = g->rq->id,
-        };
-        int rc = audit_log(a, &en, NULL, &e);
-        if (rc)
-                fprintf(stderr, "popid http: audit write failed: %s [%s] id=%s\n", e.msg, e.rule,
-                        g->rq->id);
-        else
-                g->audited = true;
-        return rc;
-}
-
 int http_guard_audit_failed(struct http_guard *g)
 {
         return http__problem(g->rq, 503, "audit-unavailable", "Audit log unavailable",
@@ -230,16 +204,61 @@ int http_guard_audit_failed(struct http_guard *g)
                              NULL);
 }
 
+/* The answer when entries could not even be queued (e from http__send_audited*): 503, and
+ * audit-busy with Retry-After when the writer's queue is full. */
+static int queue_failed(struct http_guard *g, const struct pop_err *e)
+{
+        fprintf(stderr, "popid http: audit write failed: %s [%s] id=%s\n", e->msg, e->rule,
+                g->rq->id);
+        if (!strcmp(e->rule, "audit-busy"))
+                return http__problem_hdr(g->rq, 503, "audit-busy", "Audit log busy",
+                                         "too many accesses are waiting to be recorded in the "
+                                         "audit log; no data is released",
+                                         MHD_HTTP_HEADER_RETRY_AFTER, "1");
+        return http_guard_audit_failed(g);
+}
+
+/*
+ * A refusal about subject (403, 404, 5xx) answered once its audit entry (outcome, rule) is
+ * durable, like a released document (DESIGN.md "Durability rule": the refusal too tells the
+ * client something about the subject). The problem is rendered now and held with the connection
+ * suspended, so no thread waits for the commit. 0 once held or answered.
+ */
+static int refuse_audited(struct http_guard *g, int64_t subject, const char *outcome,
+                          const char *rule, unsigned status, const char *title, const char *detail)
+{
+        const char *body;
+        size_t len;
+        struct pop_err e = {0};
+        if (!g->rq->srv->cfg.audit)
+                return http_guard_audit_failed(g);
+        if (http__problem_render(g->rq, status, rule, title, detail, &body, &len))
+                return http__send(g->rq, 500, "application/problem+json", body, len);
+        struct audit_entry en = {
+            .actor = g->actor,
+            .subject = subject,
+            .action = g->action,
+            .fields = "",
+            .purpose = g->purpose,
+            .outcome = outcome,
+            .rule = rule,
+            .request_id = g->rq->id,
+        };
+        int rc = http__send_audited_body(g->rq, status, "application/problem+json", body, len, NULL,
+                                         NULL, &en, 1, &e);
+        if (rc)
+                return queue_failed(g, &e);
+        g->audited = true;
+        return 0;
+}
+
 int http_guard_check(struct http_guard *g, const struct access_need *n, int64_t subject)
 {
         struct access_denial d = {0};
         if (access_check(g->client, n, &d) == 0)
                 return 0;
-        if (audit_one(g, subject, "denied", d.rule, 0)) {
-                int arc = http_guard_audit_failed(g);
-                return arc ? arc : HTTP_GUARD_DONE;
-        }
-        int rc = http__problem(g->rq, (unsigned)d.status, d.rule, "Forbidden", d.detail, NULL);
+        int rc =
+            refuse_audited(g, subject, "denied", d.rule, (unsigned)d.status, "Forbidden", d.detail);
         return rc ? rc : HTTP_GUARD_DONE;
 }
 
@@ -250,8 +269,8 @@ int http_guard_fail(struct http_guard *g, int64_t subject, unsigned status, cons
                               : status == 403 ? "denied"
                               : status >= 500 ? "error"
                                               : NULL;
-        if (outcome && audit_one(g, subject, outcome, rule, 0))
-                return http_guard_audit_failed(g);
+        if (outcome)
+                return refuse_audited(g, subject, outcome, rule, status, title, detail);
         return http__problem(g->rq, status, rule, title, detail, NULL);
 }
 
@@ -263,10 +282,8 @@ int http_guard_store_error(struct http_guard *g, int64_t subject, const struct p
         g->client = NULL;
         http__worker_reg_drop(g->w);
         g->reg = NULL;
-        if (audit_one(g, subject, "error", "store-unavailable", 0))
-                return http_guard_audit_failed(g);
-        return http__problem(g->rq, 503, "store-unavailable", "Store unavailable",
-                             "the registry store cannot be read", NULL);
+        return refuse_audited(g, subject, "error", "store-unavailable", 503, "Store unavailable",
+                              "the registry store cannot be read");
 }
 
 int http_guard_send(struct http_guard *g, int64_t subject, enum access_doc kind, json_t *doc)
@@ -289,16 +306,44 @@ int http_guard_send(struct http_guard *g, int64_t subject, enum access_doc kind,
         };
         struct pop_err e = {0};
         int rc = http__send_audited(g->rq, 200, doc, &en, 1, &e);
-        if (rc == 0)
-                return 0;
-        fprintf(stderr, "popid http: audit write failed: %s [%s] id=%s\n", e.msg, e.rule,
-                g->rq->id);
-        if (!strcmp(e.rule, "audit-busy"))
-                return http__problem_hdr(g->rq, 503, "audit-busy", "Audit log busy",
-                                         "too many accesses are waiting to be recorded in the "
-                                         "audit log; no data is released",
-                                         MHD_HTTP_HEADER_RETRY_AFTER, "1");
-        return http_guard_audit_failed(g);
+        return rc ? queue_failed(g, &e) : 0;
+}
+
+/* The entries of http_guard_audit, in the arena; NULL when n is 0 or over the cap. */
+static struct audit_entry *entries(struct http_guard *g, const int64_t *subjects,
+                                   const uint64_t *fields, size_t n)
+{
+        if (n == 0 || n > AUDIT_MANY_MAX)
+                return NULL;
+        struct audit_entry *en = http_arena_alloc(&g->rq->arena, n * sizeof *en);
+        for (size_t i = 0; en && i < n; i++)
+                en[i] = (struct audit_entry){
+                    .actor = g->actor,
+                    .subject = subjects[i],
+                    .action = g->action,
+                    .fields = fields ? field_names(g->rq, fields[i]) : "",
+                    .purpose = g->purpose,
+                    .outcome = "ok",
+                    .request_id = g->rq->id,
+                };
+        return en;
+}
+
+int http_guard_send_audited(struct http_guard *g, const int64_t *subjects, const uint64_t *fields,
+                            size_t n, unsigned status, json_t *doc)
+{
+        struct pop_err e = {0};
+        struct audit_entry *en = entries(g, subjects, fields, n);
+        if (!en) {
+                pop_fail(&e, n ? POP_ENOMEM : POP_EINVAL, "audit-entries",
+                         "%zu audit entries for one answer", n);
+                return queue_failed(g, &e);
+        }
+        int rc = http__send_audited(g->rq, status, doc, en, n, &e);
+        if (rc)
+                return queue_failed(g, &e);
+        g->audited = true;
+        return 0;
 }
 
 int http_guard_audit(struct http_guard *g, const int64_t *subjects, const uint64_t *fields,
@@ -312,19 +357,9 @@ int http_guard_audit(struct http_guard *g, const int64_t *subjects, const uint64
                 return 0;
         if (n > AUDIT_MANY_MAX)
                 return POP_ETOOBIG;
-        struct audit_entry *en = http_arena_alloc(&g->rq->arena, n * sizeof *en);
+        struct audit_entry *en = entries(g, subjects, fields, n);
         if (!en)
                 return POP_ENOMEM;
-        for (size_t i = 0; i < n; i++)
-                en[i] = (struct audit_entry){
-                    .actor = g->actor,
-                    .subject = subjects[i],
-                    .action = g->action,
-                    .fields = fields ? field_names(g->rq, fields[i]) : "",
-                    .purpose = g->purpose,
-                    .outcome = "ok",
-                    .request_id = g->rq->id,
-                };
         int rc = audit_log_many(a, en, n, NULL, &e);
         if (rc)
                 fprintf(stderr, "popid http: audit write failed: %s [%s] id=%s\n", e.msg, e.rule,

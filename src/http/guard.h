@@ -128,6 +128,15 @@ int http_guard_audit(struct http_guard *g, const int64_t *subjects, const uint64
 /* 503 audit-unavailable. */
 int http_guard_audit_failed(struct http_guard *g) POP_MUST_USE;
 
+/*
+ * http_guard_audit and http_guard_send_raw in one, without holding the thread: renders doc (no
+ * filter: the caller filtered it), queues the n entries and suspends the connection until they
+ * are durable (http__send_audited), then status with doc; 503 audit-unavailable (or audit-busy)
+ * and no data when they cannot be written. 0 once held or answered. doc stays the caller's.
+ */
+int http_guard_send_audited(struct http_guard *g, const int64_t *subjects, const uint64_t *fields,
+                            size_t n, unsigned status, json_t *doc) POP_MUST_USE;
+
 /* Queues 200 with doc, no filter and no audit: for documents already audited. */
 int http_guard_send_raw(struct http_guard *g, unsigned status, json_t *doc) POP_MUST_USE;
 

@@ -96,9 +96,11 @@ struct http_req {
         enum http_wait wait;
         int wait_rc; /* the audit outcome */
         unsigned held_status;
-        const char *held_body; /* in the arena */
+        const char *held_type; /* static */
+        const char *held_body; /* in the arena, or static */
         size_t held_len;
-        struct http_arena arena; /* last: the request's memory */
+        const char *held_hname, *held_hval; /* one extra header, or NULL; static or arena */
+        struct http_arena arena;            /* last: the request's memory */
 };
 
 /* The calling thread's worker for srv (made on first use); NULL without memory. */
@@ -147,6 +149,16 @@ int http__problem_hdr(struct http_req *rq, unsigned status, const char *rule, co
 struct audit_entry;
 int http__send_audited(struct http_req *rq, unsigned status, json_t *doc,
                        const struct audit_entry *e, size_t n, struct pop_err *err) POP_MUST_USE;
+/* The same with a body already rendered (static or in the arena), its content type and one
+ * extra header (hname NULL: none): for audited refusals (problem+json) and kept answers. */
+int http__send_audited_body(struct http_req *rq, unsigned status, const char *content_type,
+                            const char *body, size_t len, const char *hname, const char *hval,
+                            const struct audit_entry *e, size_t n,
+                            struct pop_err *err) POP_MUST_USE;
+/* Renders the problem http__problem would send into the arena (*body, *len); on failure a
+ * static 500 problem and a negative code. */
+int http__problem_render(struct http_req *rq, unsigned status, const char *rule, const char *title,
+                         const char *detail, const char **body, size_t *len) POP_MUST_USE;
 
 extern const struct http_route http__routes[];
 extern const size_t http__n_routes;

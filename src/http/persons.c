@@ -211,8 +211,7 @@ int http__h_household(struct http_req *rq, const struct http_match *m)
                 uint64_t fields[256];
                 for (size_t i = 0; i < ns; i++)
                         fields[i] = released;
-                rc = http_guard_audit(&g, subj, fields, ns) ? http_guard_audit_failed(&g)
-                                                            : http_guard_send_raw(&g, 200, doc);
+                rc = http_guard_send_audited(&g, subj, fields, ns, 200, doc);
         }
         json_decref(doc);
         return finish(&g, rc);
@@ -247,8 +246,7 @@ int http__h_confirmation(struct http_req *rq, const struct http_match *m)
                 rc = http_guard_store_error(&g, pid, &e);
         } else {
                 uint64_t f = ACCESS_CONFIRMATION_FIELDS;
-                rc = http_guard_audit(&g, &pid, &f, 1) ? http_guard_audit_failed(&g)
-                                                       : http_guard_send_raw(&g, 200, doc);
+                rc = http_guard_send_audited(&g, &pid, &f, 1, 200, doc);
         }
         json_decref(doc);
         return finish(&g, rc);
@@ -292,8 +290,7 @@ int http__h_access_log(struct http_req *rq, const struct http_match *m)
             (rc = audit_access_log(ast, pid, before, (int)limit, &doc, &e)))
                 return finish(&g, http_guard_store_error(&g, pid, &e));
         uint64_t f = ACCESS_BIT(ACCESS_G_ACCESS_LOG);
-        rc = http_guard_audit(&g, &pid, &f, 1) ? http_guard_audit_failed(&g)
-                                               : http_guard_send_raw(&g, 200, doc);
+        rc = http_guard_send_audited(&g, &pid, &f, 1, 200, doc);
         json_decref(doc);
         return finish(&g, rc);
 }
@@ -447,13 +444,12 @@ int http__h_search(struct http_req *rq, const struct http_match *m)
         /* One entry per released subject, so each person's access log shows the search; a
          * search that released nobody leaves one entry without a subject. */
         if (ns) {
-                rc = http_guard_audit(&g, subj, fields, ns);
+                rc = http_guard_send_audited(&g, subj, fields, ns, 200, out);
         } else {
                 uint64_t none = 0;
                 int64_t zero = 0;
-                rc = http_guard_audit(&g, &zero, &none, 1);
+                rc = http_guard_send_audited(&g, &zero, &none, 1, 200, out);
         }
-        rc = rc ? http_guard_audit_failed(&g) : http_guard_send_raw(&g, 200, out);
 out:
         free(subj);
         free(fields);

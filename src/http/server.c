@@ -271,8 +271,11 @@ int http__problem(struct http_req *rq, unsigned status, const char *rule, const 
         return http__problem_hdr(rq, status, rule, title, detail, MHD_HTTP_HEADER_ALLOW, allow);
 }
 
-int http__problem_hdr(struct http_req *rq, unsigned status, const char *rule, const char *title,
-                      const char *detail, const char *hname, const char *hval)
+static const char problem_fallback[] = "{\"type\":\"" HTTP_PROBLEM_BASE "internal\","
+                                       "\"title\":\"Internal error\",\"status\":500}";
+
+int http__problem_render(struct http_req *rq, unsigned status, const char *rule, const char *title,
+                         const char *detail, const char **body, size_t *len)
 {
         char type[160];
         snprintf(type, sizeof type, "%s%s", HTTP_PROBLEM_BASE, rule);
@@ -284,12 +287,23 @@ int http__problem_hdr(struct http_req *rq, unsigned status, const char *rule, co
         int rc = j ? render_json(rq, j, &b) : POP_ENOMEM;
         json_decref(j);
         if (rc) {
-                static const char fallback[] = "{\"type\":\"" HTTP_PROBLEM_BASE "internal\","
-                                               "\"title\":\"Internal error\",\"status\":500}";
-                return send_full(rq, 500, "application/problem+json", fallback, sizeof fallback - 1,
-                                 NULL, NULL);
+                *body = problem_fallback;
+                *len = sizeof problem_fallback - 1;
+                return rc;
         }
-        return send_full(rq, status, "application/problem+json", b.p, b.len, hname, hval);
+        *body = b.p;
+        *len = b.len;
+        return 0;
+}
+
+int http__problem_hdr(struct http_req *rq, unsigned status, const char *rule, const char *title,
+                      const char *detail, const char *hname, const char *hval)
+{
+        const char *body;
+        size_t len;
+        if (http__problem_render(rq, status, rule, title, detail, &body, &len))
+                return send_full(rq, 500, "application/problem+json", body, len, NULL, NULL);
+        return send_full(rq, status, "application/problem+json", body, len, hname, hval);
 }
 
 /* ---- answers held for the audit log ---- */
@@ -320,15 +334,28 @@ static void audited(void *ctx, int rc, const struct pop_err *err, const int64_t 
 int http__send_audited(struct http_req *rq, unsigned status, json_t *doc,
                        const struct audit_entry *e, size_t n, struct pop_err *err)
 {
-        struct audit *a = rq->srv->cfg.audit;
         struct http_buf b;
-        if (!a)
+        if (!rq->srv->cfg.audit)
                 return pop_fail(err, POP_EIO, "audit-none", "the server has no audit log");
         if (render_json(rq, doc, &b))
                 return pop_fail(err, POP_ENOMEM, "nomem", "the response could not be rendered");
+        return http__send_audited_body(rq, status, "application/json", b.p, b.len, NULL, NULL, e, n,
+                                       err);
+}
+
+int http__send_audited_body(struct http_req *rq, unsigned status, const char *content_type,
+                            const char *body, size_t len, const char *hname, const char *hval,
+                            const struct audit_entry *e, size_t n, struct pop_err *err)
+{
+        struct audit *a = rq->srv->cfg.audit;
+        if (!a)
+                return pop_fail(err, POP_EIO, "audit-none", "the server has no audit log");
         rq->held_status = status;
-        rq->held_body = b.p;
-        rq->held_len = b.len;
+        rq->held_type = content_type;
+        rq->held_body = body;
+        rq->held_len = len;
+        rq->held_hname = hname;
+        rq->held_hval = hval;
         /* The lock is held from the queueing to the suspend: the callback, which takes it to
          * resume, cannot come before the connection is suspended. */
         pthread_mutex_lock(&rq->wait_lock);
@@ -359,8 +386,8 @@ static int send_held(struct http_req *rq)
                                      "the access could not be recorded in the audit log, so no "
                                      "data is released",
                                      NULL);
-        return send_full(rq, rq->held_status, "application/json", rq->held_body, rq->held_len, NULL,
-                         NULL);
+        return send_full(rq, rq->held_status, rq->held_type, rq->held_body, rq->held_len,
+                         rq->held_hname, rq->held_hval);
 }
 
 /* ---- the life of a request ---- */
