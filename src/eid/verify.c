@@ -37,6 +37,7 @@ const char *const verify_codes[] = {
     "dob-mismatch",
     "sex-mismatch",
     "address-mismatch",
+    "otp-mismatch",
     NULL,
 };
 
@@ -45,6 +46,7 @@ struct subject {
         struct person p;
         struct residence res; /* address "" when none */
         const char *province; /* name of the residence's 2025 unit, or NULL */
+        bool otp_ok;          /* verify_request.otp_ok */
 };
 
 typedef int check_fn(const struct verify_claim *c, const struct subject *s, enum match_mode mode,
@@ -74,6 +76,22 @@ static int check_address(const struct verify_claim *c, const struct subject *s,
         return match_address(c->s, c->len, s->res.address, s->province, mode, r, err);
 }
 
+/* The OTP was checked by the caller (verify_request.otp_ok); here only its form: 6 digits. */
+static int check_otp(const struct verify_claim *c, const struct subject *s, enum match_mode mode,
+                     struct match_result *r, struct pop_err *err)
+{
+        (void)mode;
+        bool digits = c->len == 6;
+        for (size_t i = 0; i < c->len && digits; i++)
+                digits = c->s[i] >= '0' && c->s[i] <= '9';
+        if (!digits)
+                return pop_fail(err, POP_EINVAL, "otp-malformed", "must be 6 digits");
+        r->ok = s->otp_ok;
+        r->score = s->otp_ok ? MATCH_SCORE_MAX : 0;
+        r->how = s->otp_ok ? MATCH_SAME : MATCH_NONE;
+        return 0;
+}
+
 /* The table: one row per attribute, in checking order (enum verify_attr). */
 static const struct {
         struct verify_attr_info info;
@@ -83,6 +101,8 @@ static const struct {
     [VERIFY_A_DOB] = {{"dob", "dob", "dob-mismatch"}, check_dob},
     [VERIFY_A_SEX] = {{"sex", "sex", "sex-mismatch"}, check_sex},
     [VERIFY_A_ADDRESS] = {{"address", "permanent_residence", "address-mismatch"}, check_address},
+    /* "otp" is no grant: an OTP compares nothing of the registry's data. */
+    [VERIFY_A_OTP] = {{"otp", "otp", "otp-mismatch"}, check_otp},
 };
 
 const struct verify_attr_info *verify_attr_info(enum verify_attr a)
@@ -152,6 +172,7 @@ int verify_check(struct store *st, const struct verify_request *rq, struct verif
         }
         s.res.address[0] = '\0';
         s.province = NULL;
+        s.otp_ok = rq->otp_ok;
         if (!code && rq->claim[VERIFY_A_ADDRESS].s) {
                 rc = store_residence_current(st, rq->pid, RESIDENCE_PERMANENT, &s.res, err);
                 if (rc == POP_ENOTFOUND) {

@@ -32,7 +32,14 @@
 #include "store/store.h"
 
 /* The attributes, in the order they are checked (the first mismatch names the code). */
-enum verify_attr { VERIFY_A_NAME, VERIFY_A_DOB, VERIFY_A_SEX, VERIFY_A_ADDRESS, VERIFY_N_ATTRS };
+enum verify_attr {
+        VERIFY_A_NAME,
+        VERIFY_A_DOB,
+        VERIFY_A_SEX,
+        VERIFY_A_ADDRESS,
+        VERIFY_A_OTP, /* a one-time password (eid/otp.h): checked and spent by the caller */
+        VERIFY_N_ATTRS
+};
 
 #define VERIFY_TXN_LEN 28 /* "vt-" + 24 hex digits + NUL */
 
@@ -46,6 +53,9 @@ struct verify_request {
         int64_t pid;
         struct verify_claim claim[VERIFY_N_ATTRS];
         enum match_mode mode;
+        /* With an otp claim: the caller checked it with eid_otp_check (which spends it, a write
+         * verify_check cannot make in its read snapshot) and says here whether it was right. */
+        bool otp_ok;
 };
 
 struct verify_answer {

@@ -18,11 +18,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "eid/otp.h"
 #include "eid/verify.h"
 #include "http/guard.h"
 
-static const char *const verify_keys[] = {"pid",     "name", "dob",   "sex",
-                                          "address", "otp",  "match", NULL};
+static const char *const verify_keys[] = {"pid", "name",    "dob",   "sex", "address",
+                                          "otp", "otp_txn", "match", NULL};
 
 /* ---- the signer, one per key file for the life of the process ---- */
 
@@ -69,7 +70,8 @@ static int bad_request(struct http_req *rq, const char *rule, const char *detail
 }
 
 /* Reads body into req; 0, or a queued 400 (HTTP_GUARD_DONE) / negative code. */
-static int parse_request(struct http_guard *g, json_t *body, struct verify_request *req)
+static int parse_request(struct http_guard *g, json_t *body, struct verify_request *req,
+                         const char **otp_txn)
 {
         char detail[200];
         memset(req, 0, sizeof *req);
@@ -98,11 +100,15 @@ static int parse_request(struct http_guard *g, json_t *body, struct verify_reque
                 req->claim[a].s = json_string_value(v);
                 req->claim[a].len = json_string_length(v);
         }
-        if (json_object_get(body, "otp")) {
-                rc = bad_request(g->rq, "otp-unavailable",
-                                 "OTP verification is not available on this server yet");
+        /* An OTP (POST /v1/auth/otp) comes with the txn it was issued under. */
+        json_t *txn = json_object_get(body, "otp_txn");
+        if (!req->claim[VERIFY_A_OTP].s != (!txn || json_is_null(txn)) ||
+            (txn && !json_is_null(txn) && !json_is_string(txn))) {
+                rc = bad_request(g->rq, "otp-txn",
+                                 "otp and otp_txn (the txn of POST /v1/auth/otp) go together");
                 return rc ? rc : HTTP_GUARD_DONE;
         }
+        *otp_txn = txn ? json_string_value(txn) : NULL;
         return 0;
 }
 
@@ -120,12 +126,13 @@ int http__h_verify(struct http_req *rq, const struct http_match *m)
         struct pop_err e = {0};
         struct verify_request req;
         struct verify_answer va;
+        const char *otp_txn = NULL;
         int rc = http_guard_begin(rq, "auth.verify", HTTP_GUARD_PURPOSE, &g);
         if (rc)
                 goto out;
         if ((rc = http_guard_body(&g, &body)) ||
             (rc = http_guard_known_keys(&g, body, verify_keys)) ||
-            (rc = parse_request(&g, body, &req)))
+            (rc = parse_request(&g, body, &req, &otp_txn)))
                 goto out;
         /* The role, and every compared attribute granted: a verification is an oracle. */
         struct access_need n = {
@@ -140,6 +147,21 @@ int http__h_verify(struct http_req *rq, const struct http_match *m)
         }
         if ((rc = http_guard_check(&g, &n, req.pid)))
                 goto out;
+        /* The OTP is checked (and spent: a write) before the read snapshot; verify_check then
+         * answers otp-mismatch, or a code of the person or account that comes first. A wrong or
+         * malformed code, or another client's txn, is a mismatch (a malformed one a 400 below). */
+        if (otp_txn) {
+                struct timespec ts;
+                clock_gettime(CLOCK_REALTIME, &ts);
+                int orc = eid_otp_check(g.reg->st, NULL, rq->srv->pepper, otp_txn, req.pid,
+                                        g.client->id, req.claim[VERIFY_A_OTP].s,
+                                        (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000, &e);
+                if (orc == POP_ESTORE || orc == POP_ENOMEM || orc == POP_EAGAIN) {
+                        rc = http_guard_store_error(&g, req.pid, &e);
+                        goto out;
+                }
+                req.otp_ok = orc == 0;
+        }
         if ((rc = http_guard_snapshot(&g)))
                 goto out;
         /* A client with a province scope verifies only people whose residence is in it; an

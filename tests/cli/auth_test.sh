@@ -202,7 +202,7 @@ big=$(head -c 5000 /dev/zero | tr '\0' a)
 verify bank "{\"pid\":\"$pid\",\"name\":\"$big\",\"match\":\"exact\"}"
 problem 413 body-too-large
 verify bank "$(jq -cn --arg pid "$pid" '{pid: $pid, otp: "123456", match: "exact"}')"
-eq "otp: 400 until OTP exists" "$code" 400
+eq "otp without otp_txn: 400" "$code" 400
 
 # -- the citizen sees the verifications in the access log
 req admin "$B/v1/persons/$pid/access-log?limit=500"

@@ -54,7 +54,8 @@ client() {
   grep -q '^popid_' "$dir/$id.tok" || bad "client add $id: $(head -3 "$dir/$id.err")"
 }
 tok() { cat "$dir/$1.tok"; }
-client bank --roles verifier --fields pid,name,dob --purposes kyc --rate 1000 --burst 1000
+client bank --roles verifier --fields pid,name,dob --grants verify_codes --purposes kyc \
+  --rate 1000 --burst 1000
 client telco --roles verifier --fields pid,sex --purposes kyc --rate 1000 --burst 1000
 client reader --roles reader --fields pid,name --purposes kyc --rate 1000 --burst 1000
 client admin --roles admin --grants access_log --rate 1000 --burst 1000
@@ -210,7 +211,21 @@ otp3=$(jq -r .body.otp <<<"$msg3")
 req bank /v1/ekyc "{\"pid\":\"$C\",\"txn\":\"$txn3\",\"otp\":\"$otp3\",\"purpose\":\"kyc\"}"
 eq "ekyc with the OTP delivered after the restart" "$code" 200
 
-# ---- 4. refusals ----
+# ---- 4. the otp attribute of POST /v1/auth/verify ----
+req bank /v1/auth/otp "{\"pid\":\"$C\"}"
+txn4=$(jq -r .txn <<<"$body")
+msg4=$(received "$txn4" 200) || bad "no OTP for the verify case"
+otp4=$(jq -r .body.otp <<<"$msg4")
+vbody="{\"pid\":\"$C\",\"otp\":\"$otp4\",\"otp_txn\":\"$txn4\",\"match\":\"exact\"}"
+req bank "/v1/auth/verify?purpose=kyc" "$vbody"
+eq "verify with the right OTP" "$code $(jq -r .result <<<"$body")" "200 yes"
+req bank "/v1/auth/verify?purpose=kyc" "$vbody"
+eq "verify with the same OTP again" "$code $(jq -r .result <<<"$body") $(jq -r .code <<<"$body")" \
+  "200 no otp-mismatch"
+req bank "/v1/auth/verify?purpose=kyc" "{\"pid\":\"$C\",\"otp\":\"$otp4\",\"match\":\"exact\"}"
+eq "otp without otp_txn" "$code $(rule)" "400 otp-txn"
+
+# ---- 5. refusals ----
 req bank /v1/auth/otp "{\"pid\":\"$dead\"}"
 eq "deceased" "$code $(rule)" "422 person-deceased"
 req bank /v1/auth/otp "{\"pid\":\"$N\"}"
@@ -231,7 +246,7 @@ req bank /v1/auth/otp "{\"pid\":\"$A\"}"
 eq "over the person's limit" "$code $(rule)" "429 otp-rate-person"
 check "Retry-After" grep -qi '^Retry-After: [1-9]' "$dir/hdr"
 
-# ---- 5. the citizen's access log ----
+# ---- 6. the citizen's access log ----
 curl -s -H "Authorization: Bearer $(tok admin)" "$U/v1/persons/$A/access-log?limit=100" \
   >"$dir/log.json"
 acts=$(jq -r '[.entries[] | .action + ":" + .outcome] | join(" ")' "$dir/log.json")
