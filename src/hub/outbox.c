@@ -294,11 +294,12 @@ static int collect(void *ctx, const struct store_outbox *m)
         return 0;
 }
 
-static void audit_attempt(struct hub_outbox *ob, const struct store_outbox *m, const char *outcome,
-                          const char *rule)
+/* Appends the audit entry of an attempt and waits until it is durable: 0, or the failure. */
+static int audit_attempt(struct hub_outbox *ob, const struct store_outbox *m, const char *outcome,
+                         const char *rule)
 {
         if (!ob->cfg.audit)
-                return;
+                return 0;
         char action[AUDIT_ACTION_MAX + 1], reqid[40];
         snprintf(action, sizeof action, "%s.deliver", m->topic);
         snprintf(reqid, sizeof reqid, "outbox-%" PRId64, m->id);
@@ -311,12 +312,20 @@ static void audit_attempt(struct hub_outbox *ob, const struct store_outbox *m, c
                                 .rule = rule,
                                 .request_id = reqid};
         struct pop_err ae = {0};
-        if (audit_log(ob->cfg.audit, &e, NULL, &ae))
+        int rc = audit_log(ob->cfg.audit, &e, NULL, &ae);
+        if (rc)
                 fprintf(stderr, "popid outbox: audit of message %" PRId64 " failed: %s [%s]\n",
                         m->id, ae.msg, ae.rule);
+        return rc;
 }
 
-/* One attempt at one message, and the row's new state in its own transaction. */
+/*
+ * One attempt at one message, and the row's new state in its own transaction. The message holds
+ * personal data (the destination, the code), so an entry saying it is handed to the gateway is
+ * durable before the POST (DESIGN.md "Access and audit"); a failed attempt adds an "error"
+ * entry with its rule. When the first entry cannot be written nothing is sent, and the message
+ * stays as it was for the next pass.
+ */
 static int attempt(struct hub_outbox *ob, struct due *d, int64_t now_ms, struct pop_err *err)
 {
         struct store_outbox *m = &d->m;
@@ -325,6 +334,11 @@ static int attempt(struct hub_outbox *ob, struct due *d, int64_t now_ms, struct 
         struct pop_err de = {0};
         int rc = hub_outbox_open(ob->key, m->body, m->body_len, msg, sizeof msg, &len, &de);
         bool permanent = rc != 0; /* a body that does not open never will */
+        if (rc == 0 && audit_attempt(ob, m, "ok", "")) {
+                sodium_memzero(msg, sizeof msg);
+                sodium_memzero(d->body, sizeof d->body);
+                return 0;
+        }
         if (rc == 0) {
                 atomic_fetch_add(&ob->attempts, 1);
                 rc = post(ob, m->id, msg, len, &de);
@@ -336,7 +350,6 @@ static int attempt(struct hub_outbox *ob, struct due *d, int64_t now_ms, struct 
                 m->state = STORE_OUTBOX_DELIVERED;
                 m->last_error[0] = '\0';
                 atomic_fetch_add(&ob->delivered, 1);
-                audit_attempt(ob, m, "ok", "");
         } else {
                 atomic_fetch_add(&ob->failures, 1);
                 snprintf(m->last_error, sizeof m->last_error, "%.*s", (int)sizeof m->last_error - 1,
@@ -344,12 +357,12 @@ static int attempt(struct hub_outbox *ob, struct due *d, int64_t now_ms, struct 
                 if (permanent || m->attempts >= ob->cfg.max_attempts) {
                         m->state = STORE_OUTBOX_DEAD;
                         atomic_fetch_add(&ob->dead, 1);
-                        audit_attempt(ob, m, "error",
-                                      permanent ? "outbox-sealed" : "delivery-dead-letter");
+                        (void)audit_attempt(ob, m, "error",
+                                            permanent ? "outbox-sealed" : "delivery-dead-letter");
                 } else {
                         m->next_ms = now_ms + hub_backoff_ms(m->attempts, ob->cfg.base_ms,
                                                              ob->cfg.cap_ms, randombytes_random());
-                        audit_attempt(ob, m, "error", "delivery-failed");
+                        (void)audit_attempt(ob, m, "error", "delivery-failed");
                 }
         }
         sodium_memzero(d->body, sizeof d->body);
