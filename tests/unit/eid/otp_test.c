@@ -377,14 +377,45 @@ static void test_fault_atomic(void **state)
         }
 }
 
+/* A failed write while a right code is checked leaves it unspent; the next check succeeds. */
+static void test_fault_check(void **state)
+{
+        struct fx *f = *state;
+        if (strcmp(uri_prefix, "fault:") != 0)
+                skip();
+        struct pop_err err = {0};
+        struct eid_otp_ticket t;
+        char code[7];
+        issue(f, NOW, &t, code);
+        int w0 = store_fault_writes(f->st);
+        char bad[7];
+        wrong_code(code, bad);
+        assert_int_equal(
+            eid_otp_check(f->st, NULL, hash_key, t.txn, PID, "bank-a", bad, NOW + 1, &err),
+            POP_EVERIFY);
+        int writes = store_fault_writes(f->st) - w0;
+        assert_true(writes >= 2); /* the row, the commit */
+        for (int i = 1; i <= writes; i++) {
+                store_fault_arm(f->st, i);
+                assert_int_equal(
+                    eid_otp_check(f->st, NULL, hash_key, t.txn, PID, "bank-a", code, NOW + 2, &err),
+                    POP_ESTORE);
+                struct store_otp o;
+                ok(store_otp_get(f->st, t.txn, &o, &err));
+                assert_false(o.used);
+                assert_int_equal(o.attempts, 1);
+        }
+        ok(eid_otp_check(f->st, NULL, hash_key, t.txn, PID, "bank-a", code, NOW + 3, &err));
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            T(test_issue_and_use_once), T(test_expiry),   T(test_attempt_cap),
-            T(test_rate_limits),        T(test_refusals), T(test_channel_and_mask),
-            T(test_fault_atomic),
+            T(test_issue_and_use_once), T(test_expiry),      T(test_attempt_cap),
+            T(test_rate_limits),        T(test_refusals),    T(test_channel_and_mask),
+            T(test_fault_atomic),       T(test_fault_check),
         };
         uri_prefix = "sqlite:";
         int failed = cmocka_run_group_tests_name("otp sqlite", tests, NULL, NULL);
