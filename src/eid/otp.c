@@ -184,6 +184,15 @@ int eid_otp_request(struct store *st, const struct eid_otp_policy *pol,
                                     "this kind");
                 goto out;
         }
+        /*
+         * Data minimization (Decree 13/2023/ND-CP art. 3): an OTP created before the person's
+         * rate window and past its validity serves nothing (it can be neither used nor
+         * counted), so the person's old rows go in this transaction; the audit log keeps the
+         * history.
+         */
+        int64_t window = p.person_window_ms > p.ttl_ms ? p.person_window_ms : p.ttl_ms;
+        if ((rc = store_otp_purge(st, pid, now_ms - window, err)))
+                goto out;
         int n_pid = 0, n_client = 0;
         if ((rc = store_otp_count(st, pid, client, now_ms - p.person_window_ms, &n_pid, &n_client,
                                   err)))

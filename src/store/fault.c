@@ -265,6 +265,8 @@ FWD(otp_count,
     (struct store * st, int64_t pid, const char *client, int64_t since, int *n_pid, int *n_client,
      struct pop_err *err),
     (F(st)->inner, pid, client, since, n_pid, n_client, err))
+FWD_WRITE(otp_purge, (struct store * st, int64_t pid, int64_t before, struct pop_err *err),
+          (F(st)->inner, pid, before, err))
 FWD_WRITE(outbox_insert, (struct store * st, struct store_outbox *m, struct pop_err *err),
           (F(st)->inner, m, err))
 FWD(outbox_due,
@@ -355,6 +357,7 @@ static const struct store_ops fault_ops = {
     .otp_get = fa_otp_get,
     .otp_update = fa_otp_update,
     .otp_count = fa_otp_count,
+    .otp_purge = fa_otp_purge,
     .outbox_insert = fa_outbox_insert,
     .outbox_due = fa_outbox_due,
     .outbox_update = fa_outbox_update,

@@ -2557,6 +2557,7 @@ static const struct store_ops sqlite_ops = {
     .otp_get = store__sqlite_otp_get,
     .otp_update = store__sqlite_otp_update,
     .otp_count = store__sqlite_otp_count,
+    .otp_purge = store__sqlite_otp_purge,
     .outbox_insert = store__sqlite_outbox_insert,
     .outbox_due = store__sqlite_outbox_due,
     .outbox_update = store__sqlite_outbox_update,

@@ -57,6 +57,7 @@ int store__sqlite_otp_get(struct store *st, const char *txn, struct store_otp *o
 int store__sqlite_otp_update(struct store *st, const struct store_otp *o, struct pop_err *err);
 int store__sqlite_otp_count(struct store *st, int64_t pid, const char *client, int64_t since_ms,
                             int *n_pid, int *n_client, struct pop_err *err);
+int store__sqlite_otp_purge(struct store *st, int64_t pid, int64_t before_ms, struct pop_err *err);
 int store__sqlite_outbox_insert(struct store *st, struct store_outbox *m, struct pop_err *err);
 int store__sqlite_outbox_due(struct store *st, int64_t now_ms, int limit, store_outbox_fn *fn,
                              void *ctx, struct pop_err *err);

@@ -22,6 +22,7 @@ static const char sql_otp_update[] = "UPDATE otp SET attempts = ?2, used = ?3 WH
 static const char sql_otp_count[] =
     "SELECT (SELECT count(*) FROM otp WHERE pid = ?1 AND created_ms >= ?3),"
     " (SELECT count(*) FROM otp WHERE client = ?2 AND created_ms >= ?3)";
+static const char sql_otp_purge[] = "DELETE FROM otp WHERE pid = ?1 AND created_ms < ?2";
 static const char sql_outbox_insert[] =
     "INSERT INTO outbox(topic, subject, ref, body, state, attempts, next_ms, created_ms,"
     " updated_ms, last_error) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
@@ -121,6 +122,16 @@ int store__sqlite_otp_count(struct store *st, int64_t pid, const char *client, i
         *n_pid = sqlite3_column_int(q, 0);
         *n_client = sqlite3_column_int(q, 1);
         return store__sqlite_done(q, 0);
+}
+
+int store__sqlite_otp_purge(struct store *st, int64_t pid, int64_t before_ms, struct pop_err *err)
+{
+        sqlite3_stmt *q = store__sqlite_prepare(st, sql_otp_purge, err);
+        if (!q)
+                return POP_ESTORE;
+        sqlite3_bind_int64(q, 1, pid);
+        sqlite3_bind_int64(q, 2, before_ms);
+        return store__sqlite_step_done(st, q, err);
 }
 
 int store__sqlite_outbox_insert(struct store *st, struct store_outbox *m, struct pop_err *err)

@@ -415,6 +415,7 @@ struct store_ops {
         int (*otp_update)(struct store *st, const struct store_otp *o, struct pop_err *err);
         int (*otp_count)(struct store *st, int64_t pid, const char *client, int64_t since_ms,
                          int *n_pid, int *n_client, struct pop_err *err);
+        int (*otp_purge)(struct store *st, int64_t pid, int64_t before_ms, struct pop_err *err);
         int (*outbox_insert)(struct store *st, struct store_outbox *m, struct pop_err *err);
         int (*outbox_due)(struct store *st, int64_t now_ms, int limit, store_outbox_fn *fn,
                           void *ctx, struct pop_err *err);
@@ -709,6 +710,9 @@ int store_otp_get(struct store *st, const char *txn, struct store_otp *out,
 int store_otp_update(struct store *st, const struct store_otp *o, struct pop_err *err) POP_MUST_USE;
 int store_otp_count(struct store *st, int64_t pid, const char *client, int64_t since_ms, int *n_pid,
                     int *n_client, struct pop_err *err) POP_MUST_USE;
+/* Removes pid's OTPs created before before_ms (the index (pid, created_ms) bounds the work). */
+int store_otp_purge(struct store *st, int64_t pid, int64_t before_ms,
+                    struct pop_err *err) POP_MUST_USE;
 int store_outbox_insert(struct store *st, struct store_outbox *m, struct pop_err *err) POP_MUST_USE;
 int store_outbox_due(struct store *st, int64_t now_ms, int limit, store_outbox_fn *fn, void *ctx,
                      struct pop_err *err) POP_MUST_USE;

@@ -25,6 +25,11 @@ int store_otp_count(struct store *st, int64_t pid, const char *client, int64_t s
         return st->ops->otp_count(st, pid, client, since_ms, n_pid, n_client, err);
 }
 
+int store_otp_purge(struct store *st, int64_t pid, int64_t before_ms, struct pop_err *err)
+{
+        return st->ops->otp_purge(st, pid, before_ms, err);
+}
+
 int store_outbox_insert(struct store *st, struct store_outbox *m, struct pop_err *err)
 {
         return st->ops->outbox_insert(st, m, err);

@@ -237,9 +237,13 @@ static void test_rate_limits(void **state)
         struct fx *f = *state;
         struct pop_err err = {0};
         struct eid_otp_ticket t;
-        for (int i = 0; i < EID_OTP_PERSON_MAX; i++)
+        char first[EID_OTP_TXN_LEN + 1] = "";
+        for (int i = 0; i < EID_OTP_PERSON_MAX; i++) {
                 ok(eid_otp_request(f->st, NULL, hash_key, box_key, PID, "bank-a", EID_OTP_ANY,
                                    NOW + i, &t, &err));
+                if (!first[0])
+                        memcpy(first, t.txn, sizeof first);
+        }
         assert_int_equal(eid_otp_request(f->st, NULL, hash_key, box_key, PID, "bank-a", EID_OTP_ANY,
                                          NOW + 10, &t, &err),
                          POP_EAGAIN);
@@ -252,6 +256,9 @@ static void test_rate_limits(void **state)
         /* Once the window has passed, the person may get codes again. */
         ok(eid_otp_request(f->st, NULL, hash_key, box_key, PID, "bank-a", EID_OTP_ANY,
                            NOW + EID_OTP_PERSON_WINDOW_MS + 1, &t, &err));
+        /* The first OTP, out of the window and expired, is gone (data minimization). */
+        struct store_otp gone;
+        assert_int_equal(store_otp_get(f->st, first, &gone, &err), POP_ENOTFOUND);
 
         /* The client's limit, over several people. */
         struct eid_otp_policy pol = {.client_max = 2, .client_window_ms = 60000};
