@@ -23,6 +23,7 @@
 
 #include <pthread.h>
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -31,6 +32,9 @@
 #define DEFAULT_CHECKPOINT_MS    60000
 #define DEFAULT_MAX_BATCH        4096
 #define DEFAULT_MAX_QUEUE        65536
+/* Write-ahead log pages before the writer copies them back into the database: SQLite's own
+ * auto-checkpoint threshold (its default wal_autocheckpoint). */
+#define AUDIT_WAL_PAGES 1000
 
 /* One entry as queued: canonical, its strings in the request's block. */
 struct qentry {
@@ -248,6 +252,13 @@ static void *writer_main(void *arg)
                 }
                 pthread_mutex_unlock(&a->mu);
                 finish_requests(list, rc, &err);
+                /* The log's checkpoint after the answers, not inside the commit they waited
+                 * for (store_wal_checkpoint); requests queue up meanwhile for the next batch.
+                 * Its failure loses nothing (the log keeps the pages): retried next time. */
+                struct pop_err cerr = {0};
+                if (store_wal_checkpoint(a->st, AUDIT_WAL_PAGES, NULL, &cerr))
+                        fprintf(stderr, "popid audit: checkpoint of the log failed: %s [%s]\n",
+                                cerr.msg, cerr.rule);
                 pthread_mutex_lock(&a->mu);
         }
         pthread_mutex_unlock(&a->mu);

@@ -65,6 +65,14 @@ static int h_metrics(struct http_req *rq, const struct http_match *m)
             .has_audit = s->cfg.audit != NULL,
             .audit_queue = s->cfg.audit ? (long)audit_queue_depth(s->cfg.audit) : 0,
         };
+        if (s->cfg.audit) {
+                struct audit_stats as;
+                audit_get_stats(s->cfg.audit, &as);
+                g.audit_entries = as.entries;
+                g.audit_batches = as.batches;
+                g.audit_failed = as.failed;
+                g.audit_checkpoints = as.checkpoints;
+        }
         struct http_buf b;
         http_buf_init(&b, &rq->arena, METRICS_MAX);
         http_metrics_render(&s->metrics, s->routes, &g, &b);

@@ -220,6 +220,21 @@ void http_metrics_render(struct http_metrics_reg *r, const struct http_route *ro
                 header(out, "popid_audit_queue_depth", "gauge",
                        "Audit entries waiting for the audit writer's next commit.");
                 http_buf_printf(out, "popid_audit_queue_depth %ld\n", g->audit_queue);
+                /* Entries per commit (entries / batches) is what group commit buys. */
+                header(out, "popid_audit_entries_total", "counter",
+                       "Audit entries committed by this server.");
+                http_buf_printf(out, "popid_audit_entries_total %" PRId64 "\n", g->audit_entries);
+                header(out, "popid_audit_commits_total", "counter",
+                       "Audit writer transactions that committed entries (group commits).");
+                http_buf_printf(out, "popid_audit_commits_total %" PRId64 "\n", g->audit_batches);
+                header(out, "popid_audit_failed_entries_total", "counter",
+                       "Audit entries whose transaction failed (their requests got 503).");
+                http_buf_printf(out, "popid_audit_failed_entries_total %" PRId64 "\n",
+                                g->audit_failed);
+                header(out, "popid_audit_checkpoints_total", "counter",
+                       "Signed checkpoints written by this server.");
+                http_buf_printf(out, "popid_audit_checkpoints_total %" PRId64 "\n",
+                                g->audit_checkpoints);
         }
 }
 

@@ -72,6 +72,8 @@ struct http_metrics_gauges {
         double start_time_s; /* unix time the server started */
         bool has_audit;      /* the server writes an audit log */
         long audit_queue;    /* entries waiting for the audit writer */
+        /* The audit writer's counters since start (audit_get_stats). */
+        int64_t audit_entries, audit_batches, audit_failed, audit_checkpoints;
 };
 
 #define HTTP_CLIENTS_MAX   64 /* client ids with a label of their own */

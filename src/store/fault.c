@@ -209,6 +209,10 @@ FWD(checkpoint_last, (struct store * st, struct store_audit_checkpoint *out, str
 FWD(checkpoint_iter,
     (struct store * st, int64_t from, store_checkpoint_fn *fn, void *ctx, struct pop_err *err),
     (F(st)->inner, from, fn, ctx, err))
+static int fa_wal_checkpoint(struct store *st, int min_pages, int *n_pages, struct pop_err *err)
+{
+        return store_wal_checkpoint(F(st)->inner, min_pages, n_pages, err);
+}
 
 FWD_WRITE(client_insert, (struct store * st, const struct store_client *c, struct pop_err *err),
           (F(st)->inner, c, err))
@@ -338,6 +342,7 @@ static const struct store_ops fault_ops = {
     .checkpoint_insert = fa_checkpoint_insert,
     .checkpoint_last = fa_checkpoint_last,
     .checkpoint_iter = fa_checkpoint_iter,
+    .wal_checkpoint = fa_wal_checkpoint,
     .client_insert = fa_client_insert,
     .client_update = fa_client_update,
     .client_get = fa_client_get,

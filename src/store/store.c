@@ -335,6 +335,13 @@ int store_checkpoint_iter(struct store *st, int64_t from_seq, store_checkpoint_f
         return st->ops->checkpoint_iter(st, from_seq, fn, ctx, err);
 }
 
+int store_wal_checkpoint(struct store *st, int min_pages, int *n_pages, struct pop_err *err)
+{
+        if (n_pages)
+                *n_pages = 0;
+        return st->ops->wal_checkpoint ? st->ops->wal_checkpoint(st, min_pages, n_pages, err) : 0;
+}
+
 int store_client_insert(struct store *st, const struct store_client *c, struct pop_err *err)
 {
         return st->ops->client_insert(st, c, err);

@@ -378,6 +378,7 @@ struct store_ops {
                                struct pop_err *err);
         int (*checkpoint_iter)(struct store *st, int64_t from_seq, store_checkpoint_fn *fn,
                                void *ctx, struct pop_err *err);
+        int (*wal_checkpoint)(struct store *st, int min_pages, int *n_pages, struct pop_err *err);
         /* API clients (src/access/). */
         int (*client_insert)(struct store *st, const struct store_client *c, struct pop_err *err);
         int (*client_update)(struct store *st, const struct store_client *c, struct pop_err *err);
@@ -631,6 +632,15 @@ int store_checkpoint_last(struct store *st, struct store_audit_checkpoint *out,
                           struct pop_err *err) POP_MUST_USE;
 int store_checkpoint_iter(struct store *st, int64_t from_seq, store_checkpoint_fn *fn, void *ctx,
                           struct pop_err *err) POP_MUST_USE;
+/*
+ * On a connection opened with STORE_OPEN_AUDIT, whose commits leave the write-ahead log to grow
+ * (so that no commit waits for a checkpoint): copies the log back into the database once it
+ * holds at least min_pages pages, without waiting for readers (SQLite's PASSIVE checkpoint).
+ * *n_pages (may be NULL) gets the pages the log held; 0 when nothing was due. The audit writer
+ * calls it after answering its batch. A backend without such a log does nothing.
+ */
+int store_wal_checkpoint(struct store *st, int min_pages, int *n_pages,
+                         struct pop_err *err) POP_MUST_USE;
 
 /*
  * API clients. client_insert: POP_ECONFLICT when the id or a secret id is taken. client_update
