@@ -830,7 +830,7 @@ static void help(FILE *f)
             "      lock|unlock|suspend|reinstate|show PID   eID accounts (popid eid help, "
             "docs/EID.md)\n"
             "  import FILE... --mode all-or-nothing|valid-only [--rejects F] [--format csv|jsonl]\n"
-            "                                         load people from bulk files "
+            "                                         load people from bulk files, - for stdin "
             "(docs/FORMATS.md)\n"
             "  export [--format jsonl|csv] [--out F]  every person in ID order, same formats\n"
             "  audit verify [--public-key K]          check the audit log's chain and checkpoints\n"

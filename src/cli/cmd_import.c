@@ -1,8 +1,9 @@
 /*
  * `popid import FILE... --mode all-or-nothing|valid-only [--rejects FILE] [--format csv|jsonl]`
- * and `popid export [--format jsonl|csv] [--out FILE]`: thin wrappers over src/import/. They
- * parse their own options (cli.c dispatches them with the raw arguments), print a JSON summary on
- * stdout and, on a terminal, a one-line progress bar on stderr.
+ * (FILE "-": standard input, with --format and --rejects) and `popid export [--format jsonl|csv]
+ * [--out FILE]`: thin wrappers over src/import/. They parse their own options (cli.c dispatches
+ * them with the raw arguments), print a JSON summary on stdout and, on a terminal, a one-line
+ * progress bar on stderr.
  */
 #include "cli/cli.h"
 
@@ -228,6 +229,19 @@ int cli_import(int argc, char **argv)
                                      o.cache_mib);
                 io.cache_mib = (int)v;
         }
+        int n_stdin = 0;
+        for (int i = 0; i < o.n_files; i++)
+                n_stdin += !strcmp(o.files[i], "-");
+        if (n_stdin > 1)
+                return usage("standard input (-) can be read only once%s", "");
+        if (n_stdin && !o.rejects)
+                return usage("reading standard input (-): name the reject report with --rejects "
+                             "FILE%s",
+                             "");
+        if (n_stdin && !o.format)
+                return usage("reading standard input (-): give its format with --format csv or "
+                             "--format jsonl%s",
+                             "");
         char rejects[4096];
         if (!o.rejects) {
                 snprintf(rejects, sizeof rejects, "%s.rejects.jsonl", o.files[0]);

@@ -5,10 +5,13 @@
  * Unicode work) into batches, and this thread applies the rules between lines and against the
  * registry and writes, all inside one transaction opened by store_import_begin. What must be
  * remembered between lines lives in the store's temporary tables (loaded IDs with their line,
- * refused IDs, households by key, spouses waiting for their partner), so memory stays the same
- * whatever the size of the files. At the end come the checks that look forward (a household has
- * exactly one living head, spouses name each other) and the refusals they propagate to the lines
- * that depend on a refused one; then either a rollback (all-or-nothing with refusals) or a commit.
+ * dob and sex, refused IDs, households by key, spouses waiting for their partner), so memory
+ * stays the same whatever the size of the files. The people themselves wait in an external sort
+ * (sorter.c, a fixed memory budget) and are written in ID order after the last line, so the
+ * person table grows at its end instead of at random IDs. At the end come the checks that look
+ * forward (a household has exactly one living head, spouses name each other) and the refusals they
+ * propagate to the lines that depend on a refused one; then either a rollback (all-or-nothing with
+ * refusals) or a commit.
  *
  * Crash safety is SQLite's: nothing is visible or durable before the one COMMIT, and a process
  * killed before it leaves uncommitted WAL frames that recovery ignores.
@@ -97,9 +100,13 @@ struct recent {
         enum sex sex;
 };
 
+/* The memory the people wait in, sorted by ID, for their ordered write after the last line. */
+#define SORT_BUDGET (64 << 20)
+
 struct imp {
         /* Seconds waiting for the reader, and writing (shown with POPID_IMPORT_TRACE). */
         double t_wait, t_load;
+        struct imp_sorter *people;
         struct recent recent[N_RECENT];
         unsigned n_recent;
         struct hh_cache hc;
@@ -282,6 +289,130 @@ static const char *hh_key_shown(const char *key)
         return colon ? colon + 1 : "";
 }
 
+/* ---- the people, held for their write in ID order ---- */
+
+/* A person as the sorter holds it: the numbers, then the texts each with its NUL. */
+struct pfix {
+        int64_t pid, father, mother, spouse, created_at, updated_at, version;
+        struct pdate dob, death_date;
+        int32_t sex, birth_province, status;
+};
+
+#define N_PTEXT 7
+
+static size_t person_encode(const struct person *p, char *out, size_t cap)
+{
+        struct pfix f;
+        memset(&f, 0, sizeof f);
+        f.pid = p->pid;
+        f.father = p->father;
+        f.mother = p->mother;
+        f.spouse = p->spouse;
+        f.created_at = p->created_at;
+        f.updated_at = p->updated_at;
+        f.version = p->version;
+        f.dob = p->dob;
+        f.death_date = p->death_date;
+        f.sex = (int32_t)p->sex;
+        f.birth_province = p->birth_province;
+        f.status = (int32_t)p->status;
+        const char *t[N_PTEXT] = {p->full_name, p->name_fold, p->name_key,   p->hometown,
+                                  p->ethnicity, p->religion,  p->nationality};
+        size_t n = sizeof f;
+        if (n > cap)
+                return 0;
+        memcpy(out, &f, sizeof f);
+        for (int i = 0; i < N_PTEXT; i++) {
+                size_t k = strlen(t[i]) + 1;
+                if (n + k > cap)
+                        return 0;
+                memcpy(out + n, t[i], k);
+                n += k;
+        }
+        return n;
+}
+
+static int person_decode(const char *in, size_t len, struct person *p)
+{
+        struct pfix f;
+        if (len < sizeof f)
+                return -1;
+        memcpy(&f, in, sizeof f);
+        memset(p, 0, sizeof *p);
+        p->pid = f.pid;
+        p->father = f.father;
+        p->mother = f.mother;
+        p->spouse = f.spouse;
+        p->created_at = f.created_at;
+        p->updated_at = f.updated_at;
+        p->version = f.version;
+        p->dob = f.dob;
+        p->death_date = f.death_date;
+        p->sex = (enum sex)f.sex;
+        p->birth_province = f.birth_province;
+        p->status = (enum person_status)f.status;
+        char *t[N_PTEXT] = {p->full_name, p->name_fold, p->name_key,   p->hometown,
+                            p->ethnicity, p->religion,  p->nationality};
+        size_t caps[N_PTEXT] = {sizeof p->full_name,  sizeof p->name_fold, sizeof p->name_key,
+                                sizeof p->hometown,   sizeof p->ethnicity, sizeof p->religion,
+                                sizeof p->nationality};
+        size_t n = sizeof f;
+        for (int i = 0; i < N_PTEXT; i++) {
+                const char *nul = memchr(in + n, '\0', len - n);
+                if (!nul || (size_t)(nul - (in + n)) >= caps[i])
+                        return -1;
+                size_t k = (size_t)(nul - (in + n)) + 1;
+                memcpy(t[i], in + n, k);
+                n += k;
+        }
+        return n == len ? 0 : -1;
+}
+
+/* Holds a loaded person for the ordered write. */
+static int hold_person(struct imp *m, const struct person *p)
+{
+        char buf[sizeof(struct person)];
+        size_t n = person_encode(p, buf, sizeof buf);
+        if (!n)
+                return pop_fail(m->err, POP_EINVAL, "import-sort", "a person too large to hold");
+        return imp_sorter_add(m->people, p->pid, buf, n, m->err);
+}
+
+/*
+ * Writes the people held, in ID order: each insert appends to the person table's B-tree. Their
+ * IDs were checked against the registry and each other as their lines came.
+ */
+static int write_people(struct imp *m)
+{
+        int rc = imp_sorter_finish(m->people, m->err);
+        int64_t key;
+        const void *rec;
+        size_t len;
+        struct person p;
+        struct pop_err e = {0};
+        while (rc == 0 && (rc = imp_sorter_next(m->people, &key, &rec, &len, m->err)) == 1) {
+                if (person_decode(rec, len, &p) || p.pid != key)
+                        return pop_fail(m->err, POP_EIO, "import-sort",
+                                        "the import's temporary sort file is damaged");
+                if ((rc = store_person_insert(m->st, &p, &e)))
+                        return *m->err = e, rc;
+        }
+        return rc;
+}
+
+/* 1 when the ID is in the registry or loaded by this import, 0 when not, <0 on failure. */
+static int known(struct imp *m, int64_t pid, struct pop_err *e)
+{
+        struct person p;
+        int64_t src;
+        int rc = store_import_find(m->st, pid, &p, &src, e);
+        if (rc == 0)
+                return 1;
+        if (rc != POP_ENOTFOUND)
+                return rc;
+        return store_person_exists(m->st, pid, e);
+}
+
 /* ---- refusals ---- */
 
 static json_t *jstr(const char *s)
@@ -325,7 +456,7 @@ static int refuse(struct imp *m, int file, long line, const struct imp_rec *rec,
         struct pop_err e = {0};
         if (rec->pid_text[0] && strcmp(rule, "person-exists") && strcmp(rule, "person-duplicate")) {
                 int64_t pid = pid_to_int(rec->pid_text);
-                rc = loaded ? 0 : store_person_exists(m->st, pid, &e);
+                rc = loaded ? 0 : known(m, pid, &e);
                 if (rc == 0)
                         rc = store_import_reject(m->st, pid, loaded, &e);
                 if (rc < 0)
@@ -409,7 +540,9 @@ static int check_parent(struct imp *m, int file, long line, const struct imp_rec
                         rc = 0;
                 }
         }
-        if (rc == POP_EAGAIN)
+        int64_t src;
+        if (rc == POP_EAGAIN &&
+            (rc = store_import_find(m->st, pid, &par, &src, &e)) == POP_ENOTFOUND)
                 rc = store_person_get(m->st, pid, &par, &e);
         if (rc == POP_ENOTFOUND) {
                 if ((rc = store_import_is_rejected(m->st, pid, &e)) < 0)
@@ -477,21 +610,20 @@ static int load(struct imp *m, int file, long line, struct imp_rec *rec)
         }
         p->created_at = p->updated_at = m->ctx->now_ms / 1000;
         p->version = m->seq;
-        rc = store_person_insert(st, p, &e);
-        if (rc == POP_ECONFLICT) {
-                /* Ours when its version is this import's journal event. */
-                struct person had;
-                if ((rc = store_person_get(st, p->pid, &had, &e)))
-                        return *m->err = e, rc;
-                if (had.version == m->seq)
-                        return refuse(m, file, line, rec, false, fname(m, file, C_PID),
-                                      "person-duplicate",
-                                      "the ID is on an earlier line of this import");
+        /* The people of the registry, then those of the lines before. */
+        if ((rc = store_person_exists(st, p->pid, &e)) == 1)
                 return refuse(m, file, line, rec, false, fname(m, file, C_PID), "person-exists",
                               "the ID is already in the registry");
-        }
-        if (rc || (rc = store_import_loaded(st, p->pid, src, &e)))
+        if (rc < 0)
                 return *m->err = e, rc;
+        rc = store_import_loaded(st, p, src, &e);
+        if (rc == POP_ECONFLICT)
+                return refuse(m, file, line, rec, false, fname(m, file, C_PID), "person-duplicate",
+                              "the ID is on an earlier line of this import");
+        if (rc)
+                return *m->err = e, rc;
+        if ((rc = hold_person(m, p)))
+                return rc;
         if (rec->household[0]) {
                 if (!hh_known) {
                         h.id = key_id(rec->household);
@@ -800,6 +932,8 @@ int imp_run(struct reg *r, const struct reg_ctx *ctx, const char *const *files, 
                 rc = pop_fail(err, POP_ENOMEM, "nomem", "out of memory");
                 goto out;
         }
+        if ((rc = imp_sorter_new(SORT_BUDGET, &m.people, err)))
+                goto out;
         for (int i = 0; i < n_files; i++) {
                 fmts[i] = m.fs[i].fmt = o->format ? o->format : imp_format_of(files[i]);
                 if (!fmts[i]) {
@@ -810,6 +944,8 @@ int imp_run(struct reg *r, const struct reg_ctx *ctx, const char *const *files, 
                             files[i]);
                         goto out;
                 }
+                if (!strcmp(files[i], "-")) /* standard input: its size is not known */
+                        continue;
                 FILE *f = fopen(files[i], "rb");
                 if (!f) {
                         rc = pop_fail(err, POP_EIO, "file-open", "cannot open %s", files[i]);
@@ -865,6 +1001,11 @@ int imp_run(struct reg *r, const struct reg_ctx *ctx, const char *const *files, 
                         "import: lines %.3fs (waiting for the reader %.3fs, writing %.3fs)\n",
                         now_s() - t_start, m.t_wait, m.t_load);
         double t = now_s();
+        phase(&m, total, "writing people");
+        if ((rc = write_people(&m)))
+                goto rollback;
+        trace("people in ID order", t);
+        t = now_s();
         phase(&m, total, "building indexes");
         if ((rc = store_import_rebuild(m.st, m.seq, err)))
                 goto rollback;
@@ -901,6 +1042,7 @@ end:
                 rc = pop_fail(err, POP_EIO, "rejects-write", "cannot write the reject report %s",
                               o->rejects);
 out:
+        imp_sorter_free(m.people);
         free(fmts);
         free(m.fs);
         free(bufs);

@@ -114,4 +114,25 @@ uint64_t imp_reader_size(const struct imp_reader *r);   /* file size, 0 when unk
 void imp_reader_sha256(struct imp_reader *r, char hex[65]);
 void imp_reader_close(struct imp_reader *r);
 
+/*
+ * An external merge sort of records by a 64-bit key in a memory budget (sorter.c): the import
+ * writes the people in personal-ID order. Records of equal keys come back in the order they were
+ * added. A record is at most IMP_SORTER_REC_MAX bytes; the budget is at least IMP_SORTER_MIN.
+ * Add everything, finish, then take the records in order with next (1 with a record valid until
+ * the next call, 0 at the end).
+ */
+#define IMP_SORTER_REC_MAX (64 * 1024)
+#define IMP_SORTER_MIN     (4 << 20)
+
+struct imp_sorter;
+
+int imp_sorter_new(size_t budget, struct imp_sorter **out, struct pop_err *err) POP_MUST_USE;
+int imp_sorter_add(struct imp_sorter *s, int64_t key, const void *rec, size_t len,
+                   struct pop_err *err) POP_MUST_USE;
+int imp_sorter_finish(struct imp_sorter *s, struct pop_err *err) POP_MUST_USE;
+int imp_sorter_next(struct imp_sorter *s, int64_t *key, const void **rec, size_t *len,
+                    struct pop_err *err) POP_MUST_USE;
+int64_t imp_sorter_count(const struct imp_sorter *s); /* records added */
+void imp_sorter_free(struct imp_sorter *s);
+
 #endif

@@ -95,7 +95,8 @@ int imp_reader_open(const char *path, struct imp_reader **out, struct pop_err *e
                 free(r);
                 return pop_fail(err, POP_ENOMEM, "nomem", "out of memory");
         }
-        r->f = fopen(path, "rb");
+        /* "-" is standard input (`popid import - --format csv`), read once, never closed here. */
+        r->f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
         if (!r->f) {
                 int e = errno;
                 free(r->buf);
@@ -209,7 +210,7 @@ void imp_reader_close(struct imp_reader *r)
 {
         if (!r)
                 return;
-        if (r->f)
+        if (r->f && r->f != stdin)
                 fclose(r->f);
         free(r->buf);
         free(r);

@@ -155,8 +155,12 @@ FWD_WRITE(import_begin, (struct store * st, unsigned flags, int cache_mib, struc
           (F(st)->inner, flags, cache_mib, err))
 FWD_WRITE(import_rebuild, (struct store * st, int64_t seq, struct pop_err *err),
           (F(st)->inner, seq, err))
-FWD_WRITE(import_loaded, (struct store * st, int64_t pid, int64_t src, struct pop_err *err),
-          (F(st)->inner, pid, src, err))
+FWD_WRITE(import_loaded,
+          (struct store * st, const struct person *p, int64_t src, struct pop_err *err),
+          (F(st)->inner, p, src, err))
+FWD(import_find,
+    (struct store * st, int64_t pid, struct person *out, int64_t *src, struct pop_err *err),
+    (F(st)->inner, pid, out, src, err))
 FWD_WRITE(import_reject, (struct store * st, int64_t pid, int loaded, struct pop_err *err),
           (F(st)->inner, pid, loaded, err))
 FWD(import_is_rejected, (struct store * st, int64_t pid, struct pop_err *err),
@@ -326,6 +330,7 @@ static const struct store_ops fault_ops = {
     .import_rebuild = fa_import_rebuild,
     .import_end = fa_import_end,
     .import_loaded = fa_import_loaded,
+    .import_find = fa_import_find,
     .import_reject = fa_import_reject,
     .import_is_rejected = fa_import_is_rejected,
     .import_household_find = fa_import_household_find,

@@ -218,6 +218,7 @@ enum stmt_id {
         S_IMP_SUBJECTS,
         S_EVENT_AMEND,
         S_IMP_LOADED,
+        S_IMP_FIND,
         S_IMP_SETTLE,
         S_IMP_REJECT,
         S_IMP_IS_REJECTED,
@@ -342,7 +343,8 @@ static const char *const stmt_sql[N_STMT] = {
     [S_IMP_SUBJECTS] = "INSERT OR IGNORE INTO event_subject(pid, seq)"
                        " SELECT pid, ?1 FROM temp.imp_p ORDER BY pid",
     [S_EVENT_AMEND] = "UPDATE event SET payload = ?2 WHERE seq = ?1",
-    [S_IMP_LOADED] = "INSERT INTO temp.imp_p(src, pid) VALUES (?2, ?1)",
+    [S_IMP_LOADED] = "INSERT INTO temp.imp_p(pid, src, dob, sex) VALUES (?1, ?2, ?3, ?4)",
+    [S_IMP_FIND] = "SELECT src, dob, sex FROM temp.imp_p WHERE pid = ?1",
     /* An ID refused on one line and loaded from a later one is not refused. */
     [S_IMP_SETTLE] = "DELETE FROM temp.imp_rej WHERE loaded = 0 AND EXISTS"
                      " (SELECT 1 FROM temp.imp_p p WHERE p.pid = imp_rej.pid)",
@@ -1314,8 +1316,10 @@ static int sq_event_amend(struct store *st, int64_t seq, const char *payload, si
 
 /*
  * The import's bookkeeping lives in TEMP tables spilling to a file (temp_store = FILE), so its
- * memory is the page caches, whatever the size of the input. A large main cache keeps the bulk
- * writes in memory until commit (or spills them to the WAL, still uncommitted). Both pragmas
+ * memory is the page caches, whatever the size of the input. The main cache holds the bulk
+ * writes until it is full, then spills them to the WAL, still uncommitted. No memory map during
+ * the import: every page of the file the index builds read would count in the process's memory
+ * (up to the 1 GiB map) and the import's memory would grow with the registry. These pragmas
  * must be set outside a transaction; the transaction begins here.
  */
 static int sq_import_begin(struct store *st, unsigned flags, int cache_mib, struct pop_err *err)
@@ -1328,10 +1332,10 @@ static int sq_import_begin(struct store *st, unsigned flags, int cache_mib, stru
         if (rc)
                 return rc;
         rc = exec(s,
-                  "PRAGMA temp_store = FILE;"
+                  "PRAGMA temp_store = FILE; PRAGMA mmap_size = 0;"
                   " PRAGMA temp.cache_size = -262144;"
-                  " CREATE TEMP TABLE IF NOT EXISTS imp_p(src INTEGER PRIMARY KEY,"
-                  " pid INTEGER NOT NULL);"
+                  " CREATE TEMP TABLE IF NOT EXISTS imp_p(pid INTEGER PRIMARY KEY,"
+                  " src INTEGER NOT NULL, dob INTEGER NOT NULL, sex INTEGER NOT NULL);"
                   " CREATE TEMP TABLE IF NOT EXISTS imp_rej(pid INTEGER PRIMARY KEY,"
                   " done INTEGER NOT NULL, loaded INTEGER NOT NULL);"
                   " CREATE TEMP TABLE IF NOT EXISTS imp_hh(key TEXT PRIMARY KEY, id INTEGER,"
@@ -1412,7 +1416,6 @@ static int sq_import_rebuild(struct store *st, int64_t seq, struct pop_err *err)
         /* The loaded IDs were appended in file order; the end checks look them up by ID. */
         if (rc || (rc = exec(s,
                              "DELETE FROM temp.imp_idx;"
-                             " CREATE INDEX IF NOT EXISTS temp.imp_p_pid ON imp_p(pid);"
                              " CREATE INDEX IF NOT EXISTS temp.imp_hh_id ON imp_hh(id);"
                              " PRAGMA threads = 0;",
                              err)))
@@ -1435,13 +1438,46 @@ static void sq_import_end(struct store *st)
              "DROP TABLE IF EXISTS temp.imp_p; DROP TABLE IF EXISTS temp.imp_rej;"
              " DROP TABLE IF EXISTS temp.imp_hh; DROP TABLE IF EXISTS temp.imp_spouse;"
              " DROP TABLE IF EXISTS temp.imp_idx; PRAGMA temp_store = MEMORY;"
-             " PRAGMA main.cache_size = -65536;",
+             " PRAGMA main.cache_size = -65536; PRAGMA mmap_size = 1073741824;",
              NULL);
 }
 
-static int sq_import_loaded(struct store *st, int64_t pid, int64_t src, struct pop_err *err)
+/* The import's own list of the people it loads, by ID (a compact row: the people themselves are
+ * written in ID order at the end), with what the lines after need of them: dob as yyyymmdd. */
+static int sq_import_loaded(struct store *st, const struct person *p, int64_t src,
+                            struct pop_err *err)
 {
-        return run2(S(st), S_IMP_LOADED, pid, src, err);
+        struct sqlite_store *s = S(st);
+        sqlite3_stmt *q = prep(s, S_IMP_LOADED, err);
+        if (!q)
+                return POP_ESTORE;
+        sqlite3_bind_int64(q, 1, p->pid);
+        sqlite3_bind_int64(q, 2, src);
+        sqlite3_bind_int(q, 3, p->dob.y * 10000 + p->dob.m * 100 + p->dob.d);
+        sqlite3_bind_int(q, 4, (int)p->sex);
+        return step_done(s, q, err);
+}
+
+static int sq_import_find(struct store *st, int64_t pid, struct person *out, int64_t *src,
+                          struct pop_err *err)
+{
+        struct sqlite_store *s = S(st);
+        sqlite3_stmt *q = prep(s, S_IMP_FIND, err);
+        if (!q)
+                return POP_ESTORE;
+        sqlite3_bind_int64(q, 1, pid);
+        int rc = sqlite3_step(q);
+        if (rc == SQLITE_DONE)
+                return done(q, POP_ENOTFOUND);
+        if (rc != SQLITE_ROW)
+                return done(q, fail_db(s, rc, err));
+        memset(out, 0, sizeof *out);
+        out->pid = pid;
+        *src = sqlite3_column_int64(q, 0);
+        int d = sqlite3_column_int(q, 1);
+        out->dob = (struct pdate){(int16_t)(d / 10000), (int8_t)(d / 100 % 100), (int8_t)(d % 100)};
+        out->sex = (enum sex)sqlite3_column_int(q, 2);
+        return done(q, 0);
 }
 
 static int sq_import_reject(struct store *st, int64_t pid, int loaded, struct pop_err *err)
@@ -2545,6 +2581,7 @@ static const struct store_ops sqlite_ops = {
     .import_rebuild = sq_import_rebuild,
     .import_end = sq_import_end,
     .import_loaded = sq_import_loaded,
+    .import_find = sq_import_find,
     .import_reject = sq_import_reject,
     .import_is_rejected = sq_import_is_rejected,
     .import_household_find = sq_import_household_find,

@@ -240,9 +240,15 @@ void store_import_end(struct store *st)
         st->ops->import_end(st);
 }
 
-int store_import_loaded(struct store *st, int64_t pid, int64_t src, struct pop_err *err)
+int store_import_loaded(struct store *st, const struct person *p, int64_t src, struct pop_err *err)
 {
-        return st->ops->import_loaded(st, pid, src, err);
+        return st->ops->import_loaded(st, p, src, err);
+}
+
+int store_import_find(struct store *st, int64_t pid, struct person *out, int64_t *src,
+                      struct pop_err *err)
+{
+        return st->ops->import_find(st, pid, out, src, err);
 }
 
 int store_import_reject(struct store *st, int64_t pid, int loaded, struct pop_err *err)

@@ -348,7 +348,10 @@ struct store_ops {
         int (*import_begin)(struct store *st, unsigned flags, int cache_mib, struct pop_err *err);
         int (*import_rebuild)(struct store *st, int64_t seq, struct pop_err *err);
         void (*import_end)(struct store *st);
-        int (*import_loaded)(struct store *st, int64_t pid, int64_t src, struct pop_err *err);
+        int (*import_loaded)(struct store *st, const struct person *p, int64_t src,
+                             struct pop_err *err);
+        int (*import_find)(struct store *st, int64_t pid, struct person *out, int64_t *src,
+                           struct pop_err *err);
         int (*import_reject)(struct store *st, int64_t pid, int loaded, struct pop_err *err);
         int (*import_is_rejected)(struct store *st, int64_t pid, struct pop_err *err);
         int (*import_household_find)(struct store *st, const char *key, struct household *out,
@@ -573,9 +576,17 @@ int store_import_begin(struct store *st, unsigned flags, int cache_mib,
  * settles the refused IDs. */
 int store_import_rebuild(struct store *st, int64_t seq, struct pop_err *err) POP_MUST_USE;
 void store_import_end(struct store *st);
-/* Records that this import loaded the person (from src). */
-int store_import_loaded(struct store *st, int64_t pid, int64_t src,
+/*
+ * Records that this import loads the person (from src; the caller writes the person itself, in
+ * ID order, after the last line): its ID with dob and sex, for the lines after it. POP_ECONFLICT
+ * when an earlier line of this import loaded the ID.
+ */
+int store_import_loaded(struct store *st, const struct person *p, int64_t src,
                         struct pop_err *err) POP_MUST_USE;
+/* A person this import loaded: pid, dob and sex set in *out (the rest zero) and *src;
+ * POP_ENOTFOUND when it did not load the ID. */
+int store_import_find(struct store *st, int64_t pid, struct person *out, int64_t *src,
+                      struct pop_err *err) POP_MUST_USE;
 /*
  * Records that a line with this ID was refused: `loaded` when its person was already written (a
  * refusal found later, undone by store_import_purge), else the ID is not in the registry. An ID

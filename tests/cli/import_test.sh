@@ -118,6 +118,17 @@ for fmt in jsonl csv; do
   check "$fmt round trip is byte-identical" cmp -s "$dir/e1.$fmt" "$dir/e2.$fmt"
 done
 check "export keeps every person" test "$(wc -l <"$dir/e1.jsonl")" -eq 300
+
+# -- standard input ("-"): format and reject report named; read from a pipe, same registry
+expect 2 import - --mode all-or-nothing --rejects "$dir/in.rej" --db "$dir/rt-csv.db"
+expect 2 import - --mode all-or-nothing --format csv --db "$dir/rt-csv.db"
+expect 2 import - - --mode all-or-nothing --format csv --rejects "$dir/in.rej" --db "$dir/rt-csv.db"
+expect 0 init --db "$dir/in.db"
+out=$(cat "$dir/e1.csv" | "$popid" import - --format csv --mode all-or-nothing \
+  --rejects "$dir/in.rej" --db "$dir/in.db" --compact 2>"$dir/stderr")
+check "import from stdin: $(cat "$dir/stderr")" test "$(jq -r .loaded <<<"$out")" -eq 300
+expect 0 export --db "$dir/in.db" --format csv --out "$dir/e3.csv"
+check "stdin import round trip is byte-identical" cmp -s "$dir/e1.csv" "$dir/e3.csv"
 "$popid" export >"$dir/stdout.jsonl"
 check "export to stdout" cmp -s "$dir/stdout.jsonl" "$dir/e1.jsonl"
 norm='del(.since, .status, .nationality) | .household = (.household != null)'
