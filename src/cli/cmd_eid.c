@@ -2,10 +2,13 @@
  * `popid eid SUB PID [options]`: the eID account lifecycle of src/eid/ from the operator's
  * console. Secrets (codes, passwords, TOTP codes) are read from stdin, one per line, never from
  * argv (which other users of the host can see in the process list); they are wiped after use.
- * The activation and unlock codes belong to the citizen's channel: until the notification
- * outbox delivers them, `--show-code` prints them for the operator, the offline enrolment path
- * of docs/EID.md. Every step is audited by the service with the actor (--actor, POPID_ACTOR or
- * operator:USER@HOST).
+ * The activation and unlock codes belong to the citizen's channel: `request` and
+ * `unlock --send-code` queue the code's sealed message in the durable outbox (hub/outbox.h, key
+ * <db>.outbox.key) in the transaction that makes the code, and a running `popid serve
+ * --notify-url` on the same database delivers it (its delivery thread polls the outbox). With
+ * `--show-code` nothing is queued and the code is printed for the operator: the offline
+ * enrolment path of docs/EID.md, the citizen being at the desk. Every step is audited by the
+ * service with the actor (--actor, POPID_ACTOR or operator:USER@HOST).
  */
 #include "cli/cmd_eid.h"
 
@@ -20,6 +23,7 @@
 #include "audit/audit.h"
 #include "cli/cli.h"
 #include "eid/eid.h"
+#include "hub/outbox.h"
 #include "registry/registry.h"
 
 #define PATH_CAP   4096
@@ -51,6 +55,9 @@ static void help(void)
 {
         fputs("usage: popid eid SUB PID [options]   (secrets are read from stdin, one a line)\n"
               "  request PID (--phone +84... | --email E) [--level 2] [--show-code]\n"
+              "                               the code is queued for the channel (delivered by\n"
+              "                               popid serve --notify-url), or with --show-code\n"
+              "                               printed for offline delivery instead\n"
               "  activate PID                 stdin: the activation code\n"
               "  password PID                 stdin: the new password [, the current one]\n"
               "  totp-enrol PID               stdin: the password; prints the seed and URI\n"
@@ -187,16 +194,21 @@ static int b64url_decode(const char *text, uint8_t *out, size_t len, const char 
         return 0;
 }
 
-static int print_code(const struct args *a, const char *pid, const char *code)
+static int print_code(const struct args *a, const struct eid_sent *sent, const char *pid,
+                      const char *code)
 {
-        json_t *j = json_pack("{s:s, s:s}", "pid", pid, "code_sent_to", "registered channel");
+        json_t *j = json_pack("{s:s, s:n}", "pid", pid, "code_sent_to");
         if (code[0] && a->show_code) {
                 /* the offline enrolment path: the operator hands the code over in person */
                 json_object_set_new(j, "code", json_string(code));
                 fprintf(stderr, "popid: the code is shown for offline delivery only; hand it "
                                 "to the citizen in person\n");
-        } else if (!code[0]) {
-                json_object_set_new(j, "code_sent_to", json_null());
+        } else if (code[0] && sent->outbox_id) {
+                json_object_set_new(j, "code_sent_to", json_string(sent->sent_to));
+                json_object_set_new(j, "channel", json_string(sent->channel));
+                json_object_set_new(j, "outbox_id", json_integer(sent->outbox_id));
+                fprintf(stderr, "popid: the code is queued in the outbox; `popid serve "
+                                "--notify-url` delivers it\n");
         }
         return print_json(a, j);
 }
@@ -212,7 +224,7 @@ static int run(struct args *a, struct eid_ctx *c, int64_t pid, struct pop_err *e
         if (!strcmp(sub, "request")) {
                 if (!(rc = eid_request(c, pid, (enum eid_level)a->level, a->phone, a->email, code,
                                        err)))
-                        out = print_code(a, pidtext, code);
+                        out = print_code(a, c->sent, pidtext, code);
         } else if (!strcmp(sub, "activate")) {
                 if (!(rc = read_secret(s1, "the activation code", err)) &&
                     !(rc = eid_activate(c, pid, s1, err)))
@@ -287,7 +299,7 @@ static int run(struct args *a, struct eid_ctx *c, int64_t pid, struct pop_err *e
         } else if (!strcmp(sub, "unlock")) {
                 if (a->send_code) {
                         if (!(rc = eid_unlock_code(c, pid, code, err)))
-                                out = print_code(a, pidtext, code);
+                                out = print_code(a, c->sent, pidtext, code);
                 } else if (a->code) {
                         if (!(rc = read_secret(s1, "the unlock code", err)))
                                 rc = eid_unlock(c, pid, NULL, NULL, s1, err);
@@ -349,12 +361,20 @@ int cli__eid(int argc, char **argv)
                 a.actor = actor_buf;
         }
         struct eid_ctx c = {0};
+        struct eid_sent sent = {0};
         struct store *st = NULL;
         struct audit *au = NULL;
         char path[PATH_CAP];
+        uint8_t okey[HUB_OUTBOX_KEY_BYTES];
+        /* a code goes to the citizen's channel through the outbox unless shown for offline
+         * delivery (--show-code) */
+        bool queue = !a.show_code &&
+                     (!strcmp(a.sub, "request") || (!strcmp(a.sub, "unlock") && a.send_code));
         if ((rc = store_open(a.db, 0, &st, &err)) ||
             (rc = eid_key_path(a.db, path, sizeof path, &err)) ||
             (rc = eid_key_load(path, true, c.key, &err)) ||
+            (queue && (rc = hub_outbox_key_path(a.db, path, sizeof path, &err))) ||
+            (queue && (rc = hub_outbox_key_load(path, true, okey, &err))) ||
             (rc = audit_key_path(a.db, path, sizeof path, &err)) ||
             (rc = audit_open(a.db, path, NULL, &au, &err))) {
                 rc = fail(&err, rc);
@@ -363,9 +383,12 @@ int cli__eid(int argc, char **argv)
         c.st = st;
         c.audit = au;
         c.actor = a.actor;
+        c.outbox_key = queue ? okey : NULL;
+        c.sent = &sent;
         rc = run(&a, &c, pid, &err);
 out:
         sodium_memzero(c.key, sizeof c.key);
+        sodium_memzero(okey, sizeof okey);
         if (au) {
                 struct pop_err cerr = {0};
                 if (audit_close(au, &cerr) && rc == CLI_OK)

@@ -264,6 +264,8 @@ static int request_tx(struct eid_ctx *c, int64_t pid, enum eid_level level, cons
         struct store_eid_cred code;
         eid__code_new(c, pid, EID_KIND_ACTIVATION, code_out, &code);
         rc = store_eid_cred_put(c->st, &code, err);
+        if (!rc)
+                rc = eid__code_queue(c, &a, EID_KIND_ACTIVATION, code_out, code.expires_ms, err);
         sodium_memzero(&code, sizeof code);
         return rc;
 }
@@ -272,6 +274,8 @@ int eid_request(struct eid_ctx *c, int64_t pid, enum eid_level level, const char
                 const char *email, char code_out[EID_CODE_DIGITS + 1], struct pop_err *err)
 {
         code_out[0] = '\0';
+        if (c->sent)
+                memset(c->sent, 0, sizeof *c->sent);
         int rc = eid__init(err);
         if (!rc && !(rc = store_begin(c->st, err))) {
                 rc = request_tx(c, pid, level, phone, email, code_out, err);
@@ -281,8 +285,11 @@ int eid_request(struct eid_ctx *c, int64_t pid, enum eid_level level, const char
                         store_rollback(c->st);
                 }
         }
-        if (rc)
+        if (rc) {
                 sodium_memzero(code_out, EID_CODE_DIGITS + 1);
+                if (c->sent)
+                        memset(c->sent, 0, sizeof *c->sent);
+        }
         return eid__audited(c, pid, level == EID_LEVEL_2 ? "eid.request-level2" : "eid.request", rc,
                             err);
 }
@@ -495,6 +502,8 @@ int eid_unlock_code(struct eid_ctx *c, int64_t pid, char code_out[EID_CODE_DIGIT
                     struct pop_err *err)
 {
         code_out[0] = '\0';
+        if (c->sent)
+                memset(c->sent, 0, sizeof *c->sent);
         struct store_eid_account a;
         int rc = begin_locked(c, pid, &a, err);
         if (rc)
@@ -502,10 +511,18 @@ int eid_unlock_code(struct eid_ctx *c, int64_t pid, char code_out[EID_CODE_DIGIT
         struct store_eid_cred code;
         eid__code_new(c, pid, EID_KIND_UNLOCK, code_out, &code);
         rc = store_eid_cred_put(c->st, &code, err);
+        /* the message and the code in one transaction: neither exists without the other */
+        if (!rc)
+                rc = eid__code_queue(c, &a, EID_KIND_UNLOCK, code_out, code.expires_ms, err);
         sodium_memzero(&code, sizeof code);
-        rc = commit_or_rollback(c, rc, err);
-        if (rc)
+        /* nothing is counted here: any refusal rolls the code and its message back together */
+        if (rc || (rc = store_commit(c->st, err)))
+                store_rollback(c->st);
+        if (rc) {
                 sodium_memzero(code_out, EID_CODE_DIGITS + 1);
+                if (c->sent)
+                        memset(c->sent, 0, sizeof *c->sent);
+        }
 out:
         return eid__audited(c, pid, "eid.unlock-code", rc, err);
 }

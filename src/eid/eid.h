@@ -89,6 +89,14 @@ const char *eid_state_name(enum eid_state s);
 #define EID_LOCK_FIRST_MS    (60 * 1000)
 #define EID_LOCK_MAX_MS      (24LL * 60 * 60 * 1000)
 
+/* Where eid_request or eid_unlock_code queued a code (docs/EID.md "Code delivery"). */
+struct eid_sent {
+        int64_t outbox_id;  /* the outbox row; 0: nothing was queued */
+        char channel[8];    /* "sms" or "email" */
+        char sent_to[72];   /* the destination, masked as OTPs' are (eid_otp_mask) */
+        int64_t expires_ms; /* when the code stops working */
+};
+
 /* What every service call needs. The caller fills it; nothing here owns its members. */
 struct eid_ctx {
         struct store *st;
@@ -99,6 +107,15 @@ struct eid_ctx {
         /* Argon2id cost; 0: the documented defaults (libsodium's INTERACTIVE limits). */
         unsigned long long pw_opslimit;
         size_t pw_memlimit;
+        /*
+         * Code delivery: with outbox_key (HUB_OUTBOX_KEY_BYTES, hub/outbox.h) set, eid_request
+         * and eid_unlock_code write the code's sealed message to the outbox, for the account's
+         * registered channel, in the transaction that stores the code; NULL: the code is only
+         * returned to the caller (the offline enrolment path). sent (optional) receives where
+         * it was queued.
+         */
+        const uint8_t *outbox_key;
+        struct eid_sent *sent;
 };
 
 /* The key file of a registry: the database path + ".eid.key" (mode 0600, 64 hex digits). */
@@ -113,7 +130,8 @@ int eid_key_load(const char *path, bool create, uint8_t key[EID_KEY_LEN],
  * operator has checked the chip card): also a valid card in the registry; an existing level-1
  * account is raised to level 2 (no new code when it is active). A pending account gets a fresh
  * code (a new request replaces the old code). code_out receives the activation code (digits,
- * NUL-terminated) to deliver to the channel; "" when none was issued.
+ * NUL-terminated); "" when none was issued. With c->outbox_key the code's message is queued in
+ * the outbox for the registered channel in the same transaction (c->sent says where).
  */
 int eid_request(struct eid_ctx *c, int64_t pid, enum eid_level level, const char *phone,
                 const char *email, char code_out[EID_CODE_DIGITS + 1],
@@ -164,7 +182,8 @@ int eid_device_verify(struct eid_ctx *c, int64_t pid, const uint8_t sig[64],
 /* The citizen locks the account (authenticated by the password). */
 int eid_lock(struct eid_ctx *c, int64_t pid, const char *password,
              struct pop_err *err) POP_MUST_USE;
-/* Sends an unlock code to the registered channel (code_out as in eid_request). */
+/* Issues an unlock code for a locked account (code_out as in eid_request; queued for the
+ * registered channel when c->outbox_key is set). */
 int eid_unlock_code(struct eid_ctx *c, int64_t pid, char code_out[EID_CODE_DIGITS + 1],
                     struct pop_err *err) POP_MUST_USE;
 /* The citizen unlocks: password and TOTP code (when TOTP is enrolled), or an unlock code. */

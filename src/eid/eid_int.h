@@ -31,6 +31,11 @@ int eid__require_active(const struct store_eid_account *a, struct pop_err *err) 
 /* A fresh numeric code and its credential row (keyed hash, expiry, attempts 0). */
 void eid__code_new(const struct eid_ctx *c, int64_t pid, const char *kind,
                    char code[EID_CODE_DIGITS + 1], struct store_eid_cred *out);
+/* Queues code's sealed message for a's registered channel in the outbox, inside the caller's
+ * transaction, when c->outbox_key is set (notify.c); fills c->sent. 0 with nothing done when
+ * c->outbox_key is NULL. */
+int eid__code_queue(struct eid_ctx *c, const struct store_eid_account *a, const char *kind,
+                    const char *code, int64_t expires_ms, struct pop_err *err) POP_MUST_USE;
 /* Checks a code against the (pid, kind) row inside the caller's transaction: 0 and the row
  * deleted (single use); POP_EVERIFY and the attempt counted (the row deleted at the last
  * attempt); POP_ERULE when it expired (row deleted) or none was issued. The caller commits

@@ -5,7 +5,9 @@
  * activation code expiry, attempts and reuse, the password policy and Argon2id, TOTP against the
  * RFC 6238 Appendix B vectors and replay, device challenge-response, the lockout schedule with an
  * injected clock (no sleeps), lock/unlock/suspend/reinstate, the audit entries (and no secret in
- * the audit log), and the closure of an account by the registry's death event.
+ * the audit log), the closure of an account by the registry's death event, and the delivery of
+ * activation and unlock codes through the outbox (one transaction with the code, also under
+ * injected write faults).
  */
 #include "testutil.h"
 
@@ -16,6 +18,7 @@
 #include "audit/audit.h"
 #include "eid/eid.h"
 #include "eid/eid_int.h"
+#include "hub/outbox.h"
 #include "registry/registry.h"
 
 #include <jansson.h>
@@ -828,6 +831,150 @@ static void test_death_closes_account(void **state)
         store_close(st);
 }
 
+/* ---- code delivery through the outbox (src/eid/notify.c) ---- */
+
+struct msgs {
+        int n;
+        struct store_outbox m[8];
+        uint8_t body[8][STORE_OUTBOX_BODY_MAX];
+};
+
+static int collect_msg(void *ctx, const struct store_outbox *m)
+{
+        struct msgs *s = ctx;
+        if (s->n >= 8 || m->body_len > STORE_OUTBOX_BODY_MAX)
+                return 1;
+        s->m[s->n] = *m;
+        memcpy(s->body[s->n], m->body, m->body_len);
+        s->m[s->n].body = s->body[s->n];
+        s->n++;
+        return 0;
+}
+
+static void pending(struct fx *f, struct msgs *s)
+{
+        struct pop_err err = {0};
+        memset(s, 0, sizeof *s);
+        int rc = store_outbox_due(f->st, NOW + 1, 8, collect_msg, s, &err);
+        assert_true(rc == 0 || rc == 1);
+}
+
+/* Opens the i-th pending message: its JSON (the caller decrefs). */
+static json_t *open_msg(const uint8_t key[HUB_OUTBOX_KEY_BYTES], const struct msgs *s, int i)
+{
+        struct pop_err err = {0};
+        char clear[HUB_OUTBOX_MSG_MAX + 1];
+        size_t n = 0;
+        ok(hub_outbox_open(key, s->m[i].body, s->m[i].body_len, clear, sizeof clear, &n, &err));
+        json_t *j = json_loadb(clear, n, 0, NULL);
+        assert_non_null(j);
+        return j;
+}
+
+static void test_code_delivery(void **state)
+{
+        struct fx *f = *state;
+        struct pop_err err = {0};
+        people(f);
+        uint8_t key[HUB_OUTBOX_KEY_BYTES];
+        randombytes_buf(key, sizeof key);
+        struct eid_sent sent;
+        struct msgs s;
+        f->c.outbox_key = key;
+        f->c.sent = &sent;
+        char code[EID_CODE_DIGITS + 1];
+
+        /* the activation code's message, in the request's transaction, to the phone */
+        int w0 = store_fault_writes(f->st);
+        ok(eid_request(&f->c, P_ADULT, EID_LEVEL_1, "+84901234567", "an@example.vn", code, &err));
+        int writes = store_fault_writes(f->st) - w0;
+        assert_true(sent.outbox_id > 0);
+        assert_string_equal(sent.channel, "sms");
+        assert_string_equal(sent.sent_to, "+84******567");
+        assert_int_equal(sent.expires_ms, NOW + EID_CODE_TTL_MS);
+        pending(f, &s);
+        assert_int_equal(s.n, 1);
+        assert_int_equal(s.m[0].id, sent.outbox_id);
+        assert_string_equal(s.m[0].topic, "eid-activation");
+        assert_int_equal(s.m[0].subject, P_ADULT);
+        assert_null(memmem(s.m[0].body, s.m[0].body_len, code, strlen(code)));
+        json_t *j = open_msg(key, &s, 0);
+        assert_string_equal(json_string_value(json_object_get(j, "topic")), "eid-activation");
+        assert_string_equal(json_string_value(json_object_get(j, "channel")), "sms");
+        assert_string_equal(json_string_value(json_object_get(j, "to")), "+84901234567");
+        assert_string_equal(json_string_value(json_object_get(j, "code")), code);
+        assert_int_equal(json_integer_value(json_object_get(j, "expires_ms")),
+                         NOW + EID_CODE_TTL_MS);
+        assert_non_null(strstr(json_string_value(json_object_get(j, "text")), code));
+        assert_null(json_object_get(j, "pid")); /* the gateway needs no personal ID */
+
+        /* the code as delivered activates the account */
+        char delivered[EID_CODE_DIGITS + 1];
+        snprintf(delivered, sizeof delivered, "%s", json_string_value(json_object_get(j, "code")));
+        json_decref(j);
+        ok(eid_activate(&f->c, P_ADULT, delivered, &err));
+
+        /* a refusal queues nothing */
+        refused(f, P_DEAD, POP_ERULE, "eid-person-deceased",
+                eid_request(&f->c, P_DEAD, EID_LEVEL_1, "+84901234567", NULL, code, &err));
+        assert_int_equal(sent.outbox_id, 0);
+        pending(f, &s);
+        assert_int_equal(s.n, 1);
+
+        /* an e-mail-only account gets its code by e-mail */
+        ok(eid_request(&f->c, P_SIX, EID_LEVEL_1, NULL, "be@example.vn", code, &err));
+        assert_string_equal(sent.channel, "email");
+        assert_string_equal(sent.sent_to, "b*@example.vn");
+        pending(f, &s);
+        assert_int_equal(s.n, 2);
+        j = open_msg(key, &s, 1);
+        assert_string_equal(json_string_value(json_object_get(j, "to")), "be@example.vn");
+        assert_string_equal(json_string_value(json_object_get(j, "channel")), "email");
+        json_decref(j);
+
+        /* the unlock code goes the same way, and unlocks */
+        ok(eid_set_password(&f->c, P_ADULT, "correct horse 1", NULL, &err));
+        ok(eid_lock(&f->c, P_ADULT, "correct horse 1", &err));
+        ok(eid_unlock_code(&f->c, P_ADULT, code, &err));
+        assert_true(sent.outbox_id > 0);
+        pending(f, &s);
+        assert_int_equal(s.n, 3);
+        assert_string_equal(s.m[2].topic, "eid-unlock");
+        j = open_msg(key, &s, 2);
+        assert_string_equal(json_string_value(json_object_get(j, "topic")), "eid-unlock");
+        snprintf(delivered, sizeof delivered, "%s", json_string_value(json_object_get(j, "code")));
+        json_decref(j);
+        assert_string_equal(delivered, code);
+        ok(eid_unlock(&f->c, P_ADULT, NULL, NULL, delivered, &err));
+
+        /* a failed write at any point of a request leaves neither account, code nor message */
+        if (strncmp(uri_prefix, "fault:", 6) == 0) {
+                assert_true(writes >= 4); /* account, code, message, commit */
+                for (int i = 1; i <= writes; i++) {
+                        struct snap before;
+                        take(f, P_CARD, &before);
+                        store_fault_arm(f->st, i);
+                        assert_int_not_equal(eid_request(&f->c, P_CARD, EID_LEVEL_1, "+84901234568",
+                                                         NULL, code, &err),
+                                             0);
+                        assert_int_equal(sent.outbox_id, 0);
+                        assert_string_equal(code, "");
+                        same(f, P_CARD, &before);
+                        pending(f, &s);
+                        assert_int_equal(s.n, 3);
+                }
+        }
+
+        /* without the outbox key (the offline path) the code is only returned */
+        f->c.outbox_key = NULL;
+        ok(eid_request(&f->c, P_CARD, EID_LEVEL_1, "+84901234568", NULL, code, &err));
+        assert_int_equal(sent.outbox_id, 0);
+        assert_int_equal((int)strlen(code), EID_CODE_DIGITS);
+        pending(f, &s);
+        assert_int_equal(s.n, 3);
+        f->c.sent = NULL;
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -845,6 +992,7 @@ int main(void)
             T(test_lock_suspend),
             T(test_audit),
             T(test_death_closes_account),
+            T(test_code_delivery),
         };
         uri_prefix = "sqlite:";
         int failed = cmocka_run_group_tests_name("eid/sqlite", tests, NULL, NULL);
