@@ -46,6 +46,7 @@ struct stream {
         enum match_mode mode;
         struct vb_header hdr;
         bool show_code;
+        uint64_t grants; /* the client's: a line may claim only granted attributes */
         char actor[8 + ACCESS_ID_MAX];
         char purpose[ACCESS_PURPOSE_MAX + 1];
         char txn[VERIFY_TXN_LEN];
@@ -242,22 +243,46 @@ static void out_result(struct stream *s, int64_t line, const char *pid, const ch
                 n = snprintf(b, sizeof b, "%lld,%s,%s,%s\n", (long long)line, pid, result,
                              code_shown ? code : "");
         } else {
-                json_t *o = json_pack("{s:I, s:s, s:s}", "line", (json_int_t)line, "pid", pid,
-                                      "result", result);
-                if (o && code_shown)
-                        json_object_set_new(o, "code", json_string(code));
-                if (o && detail)
-                        json_object_set_new(o, "detail", json_string(detail));
-                n = o ? (int)json_dumpb(o, b, sizeof b - 1, JSON_COMPACT | JSON_PRESERVE_ORDER)
-                      : -1;
-                json_decref(o);
-                if (n > 0 && (size_t)n < sizeof b - 1)
-                        b[n++] = '\n';
-                else
+                /* Every input line gets its result line: a detail too long for OUT_LINE_MAX
+                 * once escaped (a message quoting the client's bytes) is dropped, not the line. */
+                for (int with_detail = detail != NULL;; with_detail = 0) {
+                        json_t *o = json_pack("{s:I, s:s, s:s}", "line", (json_int_t)line, "pid",
+                                              pid, "result", result);
+                        if (o && code_shown)
+                                json_object_set_new(o, "code", json_string(code));
+                        if (o && with_detail)
+                                json_object_set_new(o, "detail", json_string(detail));
+                        n = o ? (int)json_dumpb(o, b, sizeof b - 1,
+                                                JSON_COMPACT | JSON_PRESERVE_ORDER)
+                              : -1;
+                        json_decref(o);
+                        if (n > 0 && (size_t)n < sizeof b - 1) {
+                                b[n++] = '\n';
+                                break;
+                        }
                         n = -1;
+                        if (!with_detail)
+                                break;
+                }
         }
         if (n > 0 && (size_t)n < sizeof b)
                 out_add(s, b, (size_t)n);
+}
+
+/* The first attribute a line claims that the client is not granted (a verification is an oracle
+ * on it: docs/ACCESS.md), or NULL. The batch as a whole needs only name and dob, so a sex cell
+ * is checked here, line by line. */
+static const char *ungranted_claim(const struct stream *s, const struct verify_request *rq)
+{
+        for (int a = 0; a < VERIFY_N_ATTRS; a++) {
+                if (!rq->claim[a].s)
+                        continue;
+                const char *f = verify_attr_info((enum verify_attr)a)->field;
+                int gi = access_grant_lookup(f, strlen(f));
+                if (gi < 0 || !(s->grants & ACCESS_BIT(gi)))
+                        return f;
+        }
+        return NULL;
 }
 
 /* Fills the output with the next chunk of results. 0, 1 at the end of the spool, <0 error. */
@@ -299,6 +324,13 @@ static int next_chunk(struct stream *s)
                 struct vb_line *vl = &s->vl[n_ents];
                 if (vb_line_parse(s->fmt, &s->hdr, line, len, s->mode, vl, &e)) {
                         out_result(s, s->line_no, vl->pid_text, "invalid", e.rule, e.msg);
+                        continue;
+                }
+                const char *ungranted = ungranted_claim(s, &vl->rq);
+                if (ungranted) {
+                        char d[96];
+                        snprintf(d, sizeof d, "the client is not granted '%s'", ungranted);
+                        out_result(s, s->line_no, vl->pid_text, "invalid", "grant-missing", d);
                         continue;
                 }
                 struct verify_answer va;
@@ -387,8 +419,8 @@ int http__h_verify_batch(struct http_req *rq, const struct http_match *m)
                                    "match must be exact or partial", NULL);
                 goto out;
         }
-        /* Every line compares a name and a date of birth (a sex column needs sex too: checked
-         * per line would be too late, so it is needed for any batch). */
+        /* Every line compares a name and a date of birth; a line that also claims sex needs the
+         * sex grant, checked line by line (ungranted_claim). */
         struct access_need n = {.role = ACCESS_ROLE_VERIFIER,
                                 .grants = ACCESS_BIT(ACCESS_G_NAME) | ACCESS_BIT(ACCESS_G_DOB),
                                 .purpose = g.purpose,
@@ -422,6 +454,7 @@ int http__h_verify_batch(struct http_req *rq, const struct http_match *m)
         s->fmt = fmt;
         s->mode = mode;
         s->show_code = g.client->grants & ACCESS_BIT(ACCESS_G_VERIFY_CODES);
+        s->grants = g.client->grants;
         s->header_done = fmt == VB_JSONL;
         memcpy(s->actor, g.actor, sizeof s->actor);
         memcpy(s->purpose, g.purpose, sizeof s->purpose);
