@@ -35,6 +35,8 @@
 /* Write-ahead log pages before the writer copies them back into the database: SQLite's own
  * auto-checkpoint threshold (its default wal_autocheckpoint). */
 #define AUDIT_WAL_PAGES 1000
+/* Entries the subject index may lag by before the writer indexes them, and at most per go. */
+#define AUDIT_INDEX_CHUNK 512
 
 /* One entry as queued: canonical, its strings in the request's block. */
 struct qentry {
@@ -74,6 +76,7 @@ struct audit {
         int64_t head_seq;     /* the head after this handle's last commit, as seen then */
         int64_t last_cp_seq;  /* the last checkpoint, as seen at the last commit */
         int64_t last_cp_mono; /* monotonic ms of that checkpoint (or of the open) */
+        int64_t unindexed;    /* entries committed since the subject index was brought up */
         pthread_t thread;
 };
 
@@ -161,6 +164,32 @@ fail:
         store_rollback(st);
         *checkpointed = false;
         return rc;
+}
+
+/*
+ * Brings the subject index (store_audit_index) up by at most max entries in a transaction of its
+ * own, after the answers: a group commit only appends entries, and the index, which the
+ * citizen's access log reads, follows. The entries are durable already, so a failure only delays
+ * the index (the access log also reads the entries past it). Returns the entries still pending.
+ */
+static int64_t index_some(struct audit *a, int max)
+{
+        struct pop_err err = {0};
+        int64_t pending = 0;
+        int rc = store_begin(a->st, &err);
+        if (rc == 0) {
+                if ((rc = store_audit_index(a->st, max, &pending, &err)) == 0)
+                        rc = store_commit(a->st, &err);
+                if (rc)
+                        store_rollback(a->st);
+        }
+        if (rc) {
+                fprintf(stderr, "popid audit: indexing the log failed: %s [%s]\n", err.msg,
+                        err.rule);
+                pending = 0; /* tried again after another chunk */
+        }
+        a->unindexed = pending;
+        return pending;
 }
 
 /* Absolute CLOCK_MONOTONIC time ms from now. */
@@ -252,6 +281,10 @@ static void *writer_main(void *arg)
                 }
                 pthread_mutex_unlock(&a->mu);
                 finish_requests(list, rc, &err);
+                if (rc == 0)
+                        a->unindexed += (int64_t)n;
+                if (a->unindexed >= AUDIT_INDEX_CHUNK)
+                        (void)index_some(a, AUDIT_INDEX_CHUNK);
                 /* The log's checkpoint after the answers, not inside the commit they waited
                  * for (store_wal_checkpoint); requests queue up meanwhile for the next batch.
                  * Its failure loses nothing (the log keeps the pages): retried next time. */
@@ -263,7 +296,9 @@ static void *writer_main(void *arg)
         }
         pthread_mutex_unlock(&a->mu);
 
-        /* Clean shutdown: seal the head. */
+        /* Clean shutdown: the index brought up to the head, which is sealed. */
+        while (index_some(a, 64 * AUDIT_INDEX_CHUNK) > 0)
+                ;
         bool checkpointed = false;
         struct pop_err err = {0};
         int rc = write_batch(a, NULL, true, &checkpointed, &err);
@@ -319,6 +354,7 @@ int audit_open(const char *uri, const char *key_path, const struct audit_opts *o
                 goto fail;
         a->last_cp_seq = rc ? 0 : cp.seq;
         a->last_cp_mono = mono_ms();
+        a->unindexed = AUDIT_INDEX_CHUNK; /* what an earlier writer left is indexed first */
         if (pthread_create(&a->thread, NULL, writer_main, a) != 0) {
                 rc = pop_fail(err, POP_ENOMEM, "audit-thread", "cannot start the audit writer");
                 goto fail;

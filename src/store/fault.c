@@ -217,6 +217,9 @@ static int fa_wal_checkpoint(struct store *st, int min_pages, int *n_pages, stru
 {
         return store_wal_checkpoint(F(st)->inner, min_pages, n_pages, err);
 }
+FWD_WRITE(audit_index,
+          (struct store * st, int max_entries, int64_t *n_pending, struct pop_err *err),
+          (F(st)->inner, max_entries, n_pending, err))
 
 FWD_WRITE(client_insert, (struct store * st, const struct store_client *c, struct pop_err *err),
           (F(st)->inner, c, err))
@@ -348,6 +351,7 @@ static const struct store_ops fault_ops = {
     .checkpoint_last = fa_checkpoint_last,
     .checkpoint_iter = fa_checkpoint_iter,
     .wal_checkpoint = fa_wal_checkpoint,
+    .audit_index = fa_audit_index,
     .client_insert = fa_client_insert,
     .client_update = fa_client_update,
     .client_get = fa_client_get,

@@ -400,8 +400,14 @@ static const char *const stmt_sql[N_STMT] = {
                        " ?6, ?7, ?8, ?9, ?10, ?11)",
     [S_AUDIT_LAST] = "SELECT seq, hash FROM audit_entry ORDER BY seq DESC LIMIT 1",
     [S_AUDIT_ITER] = "SELECT " AUDIT_COLS " FROM audit_entry WHERE seq >= ?1 ORDER BY seq",
-    [S_AUDIT_SUBJECT] = "SELECT " AUDIT_COLS " FROM audit_entry WHERE subject = ?1"
-                        " AND seq < ?2 ORDER BY seq DESC LIMIT ?3",
+    /* The audit database's subject index (sqlite_audit.c), then the entries not indexed yet. */
+    [S_AUDIT_SUBJECT] = "SELECT " AUDIT_COLS " FROM audit_entry WHERE seq > (SELECT"
+                        " coalesce(max(value), 0) FROM meta WHERE key = 'audit_subject_upto')"
+                        " AND seq < ?2 AND subject = ?1"
+                        " UNION ALL SELECT e.seq, e.time_ms, e.actor, e.subject, e.action,"
+                        " e.fields, e.purpose, e.outcome, e.rule, e.request_id, e.hash"
+                        " FROM audit_subject s JOIN audit_entry e ON e.seq = s.seq"
+                        " WHERE s.subject = ?1 AND s.seq < ?2 ORDER BY 1 DESC LIMIT ?3",
     [S_CHECKPOINT_INSERT] = "INSERT INTO audit_checkpoint(seq, hash, time_ms, sig)"
                             " VALUES (?1, ?2, ?3, ?4)",
     [S_CHECKPOINT_LAST] = "SELECT seq, hash, time_ms, sig FROM audit_checkpoint"
@@ -2599,6 +2605,7 @@ static const struct store_ops sqlite_ops = {
     .checkpoint_last = sq_checkpoint_last,
     .checkpoint_iter = sq_checkpoint_iter,
     .wal_checkpoint = sq_wal_checkpoint,
+    .audit_index = store__sqlite_audit_index,
     .client_insert = sq_client_insert,
     .client_update = sq_client_update,
     .client_get = sq_client_get,

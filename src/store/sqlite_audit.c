@@ -31,6 +31,16 @@ static const char *const audit_migrations[] = {
     "CREATE TABLE audit_checkpoint("
     " seq INTEGER PRIMARY KEY, hash BLOB NOT NULL, time_ms INTEGER NOT NULL,"
     " sig BLOB NOT NULL);",
+    /* 2: the subject index apart from the entries, brought up to date after them
+     * (store_audit_index), with how far it goes in meta; entries without a subject are not in
+     * it (no access log is asked for pid 0). */
+    "CREATE TABLE audit_subject(subject INTEGER NOT NULL, seq INTEGER NOT NULL,"
+    " PRIMARY KEY (subject, seq)) WITHOUT ROWID;"
+    "INSERT INTO audit_subject(subject, seq)"
+    " SELECT subject, seq FROM audit_entry WHERE subject <> 0 ORDER BY subject, seq;"
+    "DROP INDEX audit_entry_subject;"
+    "INSERT OR REPLACE INTO meta(key, value)"
+    " SELECT 'audit_subject_upto', coalesce(max(seq), 0) FROM audit_entry;",
 };
 
 const char *const *const store__sqlite_audit_migrations = audit_migrations;
@@ -61,6 +71,42 @@ static int quoted(char *buf, size_t cap, const char *fmt, const char *name, stru
         if (n < 0 || (size_t)n >= cap)
                 return pop_fail(err, POP_ETOOBIG, "store-schema", "a table name is too long");
         return 0;
+}
+
+static const char index_upto_sql[] =
+    "SELECT coalesce(max(value), 0), (SELECT coalesce(max(seq), 0) FROM audit_entry)"
+    " FROM meta WHERE key = 'audit_subject_upto'";
+static const char index_sql[] = "INSERT INTO audit_subject(subject, seq) SELECT subject, seq"
+                                " FROM audit_entry WHERE seq > ?1 AND seq <= ?2 AND subject <> 0"
+                                " ORDER BY subject, seq";
+static const char index_set_sql[] =
+    "INSERT OR REPLACE INTO meta(key, value) VALUES ('audit_subject_upto', ?1)";
+
+int store__sqlite_audit_index(struct store *st, int max_entries, int64_t *n_pending,
+                              struct pop_err *err)
+{
+        sqlite3_stmt *q = store__sqlite_prepare(st, index_upto_sql, err);
+        if (!q)
+                return POP_ESTORE;
+        int rc = sqlite3_step(q);
+        if (rc != SQLITE_ROW)
+                return store__sqlite_done(q, store__sqlite_fail(st, rc, err));
+        int64_t upto = sqlite3_column_int64(q, 0), head = sqlite3_column_int64(q, 1);
+        store__sqlite_done(q, 0);
+        int64_t to = head - upto > max_entries ? upto + max_entries : head;
+        *n_pending = head - to;
+        if (to <= upto)
+                return 0;
+        if (!(q = store__sqlite_prepare(st, index_sql, err)))
+                return POP_ESTORE;
+        sqlite3_bind_int64(q, 1, upto);
+        sqlite3_bind_int64(q, 2, to);
+        if ((rc = store__sqlite_step_done(st, q, err)))
+                return rc;
+        if (!(q = store__sqlite_prepare(st, index_set_sql, err)))
+                return POP_ESTORE;
+        sqlite3_bind_int64(q, 1, to);
+        return store__sqlite_step_done(st, q, err);
 }
 
 int store__sqlite_audit_adopt(struct store *st, int version, int *new_version, struct pop_err *err)

@@ -348,6 +348,12 @@ int store_wal_checkpoint(struct store *st, int min_pages, int *n_pages, struct p
         return st->ops->wal_checkpoint ? st->ops->wal_checkpoint(st, min_pages, n_pages, err) : 0;
 }
 
+int store_audit_index(struct store *st, int max_entries, int64_t *n_pending, struct pop_err *err)
+{
+        *n_pending = 0;
+        return st->ops->audit_index(st, max_entries, n_pending, err);
+}
+
 int store_client_insert(struct store *st, const struct store_client *c, struct pop_err *err)
 {
         return st->ops->client_insert(st, c, err);

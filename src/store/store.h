@@ -382,6 +382,8 @@ struct store_ops {
         int (*checkpoint_iter)(struct store *st, int64_t from_seq, store_checkpoint_fn *fn,
                                void *ctx, struct pop_err *err);
         int (*wal_checkpoint)(struct store *st, int min_pages, int *n_pages, struct pop_err *err);
+        int (*audit_index)(struct store *st, int max_entries, int64_t *n_pending,
+                           struct pop_err *err);
         /* API clients (src/access/). */
         int (*client_insert)(struct store *st, const struct store_client *c, struct pop_err *err);
         int (*client_update)(struct store *st, const struct store_client *c, struct pop_err *err);
@@ -652,6 +654,15 @@ int store_checkpoint_iter(struct store *st, int64_t from_seq, store_checkpoint_f
  */
 int store_wal_checkpoint(struct store *st, int min_pages, int *n_pages,
                          struct pop_err *err) POP_MUST_USE;
+/*
+ * The audit log's subject index (what audit_by_subject reads) is kept apart from the entries and
+ * brought up to date after them, so that a group commit appends rows at the end of one table
+ * instead of writing a random index page per entry. audit_index indexes up to max_entries of the
+ * entries not indexed yet, inside the caller's write transaction, and sets *n_pending to those
+ * still left. audit_by_subject reads the index and the entries past it, so it never misses one.
+ */
+int store_audit_index(struct store *st, int max_entries, int64_t *n_pending,
+                      struct pop_err *err) POP_MUST_USE;
 
 /*
  * API clients. client_insert: POP_ECONFLICT when the id or a secret id is taken. client_update

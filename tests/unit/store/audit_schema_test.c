@@ -85,8 +85,9 @@ static void test_new_audit_file(void **state)
         append_one(st, 1);
         store_close(st);
         assert_int_equal(sql_int(apath, "PRAGMA application_id"), 1886351457);
-        assert_int_equal(sql_int(apath, "PRAGMA user_version"), 1);
-        assert_int_equal(sql_int(apath, tables_sql), 3); /* meta, audit_entry, audit_checkpoint */
+        assert_int_equal(sql_int(apath, "PRAGMA user_version"), 2);
+        /* meta, audit_entry, audit_checkpoint, audit_subject */
+        assert_int_equal(sql_int(apath, tables_sql), 4);
         assert_int_equal(sql_int(apath, "SELECT count(*) FROM sqlite_master WHERE name = 'person'"),
                          0);
         /* Reopening changes nothing. */
@@ -96,7 +97,7 @@ static void test_new_audit_file(void **state)
         assert_int_equal(store_audit_last(st, &seq, h, &e), 0);
         assert_int_equal(seq, 1);
         store_close(st);
-        assert_int_equal(sql_int(apath, tables_sql), 3);
+        assert_int_equal(sql_int(apath, tables_sql), 4);
 }
 
 /* An audit file as popid made them before: the registry's schema, opened as a registry. */
@@ -132,12 +133,11 @@ static void test_legacy_converted(void **state)
         append_one(st, 3);
         store_close(st);
         assert_int_equal(sql_int(apath, "PRAGMA application_id"), 1886351457);
-        assert_int_equal(sql_int(apath, "PRAGMA user_version"), 1);
-        assert_int_equal(sql_int(apath, tables_sql), 3);
+        assert_int_equal(sql_int(apath, "PRAGMA user_version"), 2);
+        assert_int_equal(sql_int(apath, tables_sql), 4);
         assert_int_equal(sql_int(apath, "SELECT count(*) FROM audit_entry"), 3);
-        assert_int_equal(sql_int(apath, "SELECT count(*) FROM sqlite_master WHERE name ="
-                                        " 'audit_entry_subject'"),
-                         1);
+        /* Migration 2 indexed the two kept entries; the third waits for store_audit_index. */
+        assert_int_equal(sql_int(apath, "SELECT count(*) FROM audit_subject"), 2);
 }
 
 static void test_legacy_with_rows_refused(void **state)
@@ -173,7 +173,7 @@ static void test_kinds_not_mixed(void **state)
         snprintf(auri, sizeof auri, "%s%s", prefix, apath);
         assert_int_equal(store_open(auri, 0, &st, &e), POP_ESTORE);
         assert_string_equal(e.rule, "store-kind");
-        assert_int_equal(sql_int(apath, tables_sql), 3);
+        assert_int_equal(sql_int(apath, tables_sql), 4);
         /* A registry with people as an audit file. */
         char rpath[600];
         snprintf(rpath, sizeof rpath, "%s", apath);
@@ -188,6 +188,51 @@ static void test_kinds_not_mixed(void **state)
         store_close(st);
 }
 
+/* audit_by_subject finds entries whether or not audit_index has reached them. */
+static int count_cb(void *ctx, const struct store_audit_entry *e)
+{
+        (void)e;
+        ++*(int *)ctx;
+        return 0;
+}
+
+static int by_subject(struct store *st, int64_t pid)
+{
+        int n = 0;
+        struct pop_err e = {0};
+        assert_int_equal(store_audit_by_subject(st, pid, 0, 100, count_cb, &n, &e), 0);
+        return n;
+}
+
+static void test_subject_index(void **state)
+{
+        (void)state;
+        char uri[600], apath[600];
+        struct store *st = NULL;
+        struct pop_err e = {0};
+        int64_t pending = -1;
+        registry(uri, sizeof uri, apath, sizeof apath);
+        assert_int_equal(audit_store_open(uri, &st, &e), 0);
+        for (int64_t s = 1; s <= 5; s++)
+                append_one(st, s);
+        assert_int_equal(by_subject(st, 100000000001), 5); /* all past the index */
+        assert_int_equal(sql_int(apath, "SELECT count(*) FROM audit_subject"), 0);
+        assert_int_equal(store_begin(st, &e), 0);
+        assert_int_equal(store_audit_index(st, 3, &pending, &e), 0);
+        assert_int_equal(store_commit(st, &e), 0);
+        assert_int_equal(pending, 2);
+        assert_int_equal(sql_int(apath, "SELECT count(*) FROM audit_subject"), 3);
+        assert_int_equal(by_subject(st, 100000000001), 5); /* 3 indexed + 2 past the index */
+        assert_int_equal(by_subject(st, 100000000002), 0);
+        assert_int_equal(store_begin(st, &e), 0);
+        assert_int_equal(store_audit_index(st, 100, &pending, &e), 0);
+        assert_int_equal(store_commit(st, &e), 0);
+        assert_int_equal(pending, 0);
+        assert_int_equal(by_subject(st, 100000000001), 5);
+        assert_int_equal(sql_int(apath, "SELECT count(*) FROM audit_subject"), 5);
+        store_close(st);
+}
+
 static int run(const char *p)
 {
         prefix = p;
@@ -196,6 +241,7 @@ static int run(const char *p)
             cmocka_unit_test(test_legacy_converted),
             cmocka_unit_test(test_legacy_with_rows_refused),
             cmocka_unit_test(test_kinds_not_mixed),
+            cmocka_unit_test(test_subject_index),
         };
         return cmocka_run_group_tests_name(p, tests, NULL, NULL);
 }
