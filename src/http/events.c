@@ -49,37 +49,19 @@ static int bad_request(struct http_guard *g, unsigned status, const char *rule, 
         return http__problem(g->rq, status, rule, title, detail, NULL);
 }
 
-/* Entries about each subject with one outcome; for "ok", fields[i] written. 0 or an error. */
-static int audit_subjects(struct http_guard *g, const int64_t *subjects, const uint64_t *fields,
-                          size_t n, const char *outcome, const char *rule)
+/*
+ * A refusal about the subjects (entries "denied" with the rule; one without a subject when
+ * none is named), answered once they are durable with the connection suspended meanwhile.
+ */
+static int refuse_subjects(struct http_guard *g, const int64_t *subjects, size_t n,
+                           const char *rule, unsigned status, const char *title, const char *detail)
 {
-        struct audit *a = g->rq->srv->cfg.audit;
-        if (!a)
-                return POP_EIO;
-        if (!strcmp(outcome, "ok"))
-                return http_guard_audit(g, subjects, fields, n);
-        int64_t none = 0;
-        if (n == 0) {
-                subjects = &none;
-                n = 1;
-        }
-        struct audit_entry en[EVENT_SUBJECTS_MAX];
-        for (size_t i = 0; i < n && i < EVENT_SUBJECTS_MAX; i++)
-                en[i] = (struct audit_entry){
-                    .actor = g->actor,
-                    .subject = subjects[i],
-                    .action = g->action,
-                    .purpose = g->purpose,
-                    .outcome = outcome,
-                    .rule = rule,
-                    .request_id = g->rq->id,
-                };
-        struct pop_err e = {0};
-        int rc = audit_log_many(a, en, n < EVENT_SUBJECTS_MAX ? n : EVENT_SUBJECTS_MAX, NULL, &e);
-        if (rc)
-                fprintf(stderr, "popid http: audit write failed: %s [%s] id=%s\n", e.msg, e.rule,
-                        g->rq->id);
-        return rc;
+        const char *body;
+        size_t len;
+        if (http__problem_render(g->rq, status, rule, title, detail, &body, &len))
+                return http__send(g->rq, 500, "application/problem+json", body, len);
+        return http_guard_answer_audited(g, subjects, NULL, n, "denied", rule, status,
+                                         "application/problem+json", body, len, NULL, NULL);
 }
 
 /* ---- POST /v1/events ---- */
@@ -237,14 +219,16 @@ static int replay(struct post *p, const struct store_idem *r)
                         p->subjects[p->n_subjects++] = pid;
         }
         json_decref(doc);
-        if (audit_subjects(g, p->subjects, NULL, p->n_subjects, "ok", ""))
-                return http_guard_audit_failed(g);
         char *body = http_arena_alloc(&g->rq->arena, r->body_len + 1);
         if (!body)
                 return POP_ENOMEM;
         memcpy(body, r->body, r->body_len + 1);
-        return http__send_hdr(g->rq, (unsigned)r->status, "application/json", body, r->body_len,
-                              "Idempotent-Replayed", "true");
+        if (!p->n_subjects)
+                return http__send_hdr(g->rq, (unsigned)r->status, "application/json", body,
+                                      r->body_len, "Idempotent-Replayed", "true");
+        return http_guard_answer_audited(g, p->subjects, NULL, p->n_subjects, "ok", "",
+                                         (unsigned)r->status, "application/json", body, r->body_len,
+                                         "Idempotent-Replayed", "true");
 }
 
 /* Looks the key up: 1 when an answer was sent (replayed or 422), 0 when there is none. */
@@ -284,8 +268,6 @@ static int refused(struct post *p, int code, const struct pop_err *e)
         case POP_ERULE:
         case POP_EFULL: {
                 bool scope = !strcmp(e->rule, "province-out-of-scope");
-                if (audit_subjects(g, p->subjects, NULL, p->n_subjects, "denied", e->rule))
-                        return http_guard_audit_failed(g);
                 char detail[160];
                 /* The registry's message may name people and dates of the records: only the
                  * rule is said (docs/ACCESS.md "Errors follow the same rule"). */
@@ -293,14 +275,12 @@ static int refused(struct post *p, int code, const struct pop_err *e)
                          scope ? "the event's province is outside the client's province scope"
                                : "the event breaks the rule '%s' (docs/EVENTS.md)",
                          e->rule);
-                return http__problem(g->rq, scope ? 403 : 422, e->rule,
-                                     scope ? "Forbidden" : "Event refused", detail, NULL);
+                return refuse_subjects(g, p->subjects, p->n_subjects, e->rule, scope ? 403 : 422,
+                                       scope ? "Forbidden" : "Event refused", detail);
         }
         case POP_ECONFLICT:
-                if (audit_subjects(g, p->subjects, NULL, p->n_subjects, "denied", "conflict"))
-                        return http_guard_audit_failed(g);
-                return http__problem(g->rq, 409, "conflict", "Conflict",
-                                     "a concurrent change won; retry the request", NULL);
+                return refuse_subjects(g, p->subjects, p->n_subjects, "conflict", 409, "Conflict",
+                                       "a concurrent change won; retry the request");
         default:
                 return http_guard_store_error(g, first, e);
         }
@@ -388,13 +368,15 @@ static int post_event(struct post *p)
                 json_object_set(p->in, "date", date);
         written_fields(p, json_string_value(jt), p->in);
         json_decref(result);
-        if (audit_subjects(g, p->subjects, p->fields, p->n_subjects, "ok", ""))
-                return http_guard_audit_failed(g);
         char *body = http_arena_alloc(&rq->arena, p->body_len + 1);
         if (!body)
                 return POP_ENOMEM;
         memcpy(body, p->body, p->body_len + 1);
-        return http__send(rq, 201, "application/json", body, p->body_len);
+        if (!p->n_subjects)
+                return http__send(rq, 201, "application/json", body, p->body_len);
+        /* Written and acknowledged only once its entries are durable (no thread waits). */
+        return http_guard_answer_audited(g, p->subjects, p->fields, p->n_subjects, "ok", "", 201,
+                                         "application/json", body, p->body_len, NULL, NULL);
 }
 
 static bool client_in_scope(void *ctx, int unit)

@@ -309,9 +309,11 @@ int http_guard_send(struct http_guard *g, int64_t subject, enum access_doc kind,
         return rc ? queue_failed(g, &e) : 0;
 }
 
-/* The entries of http_guard_audit, in the arena; NULL when n is 0 or over the cap. */
+/* The entries of http_guard_audit (outcome "ok"), or with another outcome and rule, in the
+ * arena; NULL when n is 0 or over the cap. */
 static struct audit_entry *entries(struct http_guard *g, const int64_t *subjects,
-                                   const uint64_t *fields, size_t n)
+                                   const uint64_t *fields, size_t n, const char *outcome,
+                                   const char *rule)
 {
         if (n == 0 || n > AUDIT_MANY_MAX)
                 return NULL;
@@ -323,7 +325,8 @@ static struct audit_entry *entries(struct http_guard *g, const int64_t *subjects
                     .action = g->action,
                     .fields = fields ? field_names(g->rq, fields[i]) : "",
                     .purpose = g->purpose,
-                    .outcome = "ok",
+                    .outcome = outcome,
+                    .rule = rule,
                     .request_id = g->rq->id,
                 };
         return en;
@@ -333,13 +336,38 @@ int http_guard_send_audited(struct http_guard *g, const int64_t *subjects, const
                             size_t n, unsigned status, json_t *doc)
 {
         struct pop_err e = {0};
-        struct audit_entry *en = entries(g, subjects, fields, n);
+        struct audit_entry *en = entries(g, subjects, fields, n, "ok", "");
         if (!en) {
                 pop_fail(&e, n ? POP_ENOMEM : POP_EINVAL, "audit-entries",
                          "%zu audit entries for one answer", n);
                 return queue_failed(g, &e);
         }
         int rc = http__send_audited(g->rq, status, doc, en, n, &e);
+        if (rc)
+                return queue_failed(g, &e);
+        g->audited = true;
+        return 0;
+}
+
+int http_guard_answer_audited(struct http_guard *g, const int64_t *subjects, const uint64_t *fields,
+                              size_t n, const char *outcome, const char *rule, unsigned status,
+                              const char *content_type, const char *body, size_t len,
+                              const char *hname, const char *hval)
+{
+        struct pop_err e = {0};
+        int64_t none = 0;
+        if (n == 0) {
+                subjects = &none;
+                fields = NULL;
+                n = 1;
+        }
+        struct audit_entry *en = entries(g, subjects, fields, n, outcome, rule ? rule : "");
+        if (!en) {
+                pop_fail(&e, POP_ENOMEM, "audit-entries", "%zu audit entries for one answer", n);
+                return queue_failed(g, &e);
+        }
+        int rc =
+            http__send_audited_body(g->rq, status, content_type, body, len, hname, hval, en, n, &e);
         if (rc)
                 return queue_failed(g, &e);
         g->audited = true;
@@ -357,7 +385,7 @@ int http_guard_audit(struct http_guard *g, const int64_t *subjects, const uint64
                 return 0;
         if (n > AUDIT_MANY_MAX)
                 return POP_ETOOBIG;
-        struct audit_entry *en = entries(g, subjects, fields, n);
+        struct audit_entry *en = entries(g, subjects, fields, n, "ok", "");
         if (!en)
                 return POP_ENOMEM;
         int rc = audit_log_many(a, en, n, NULL, &e);

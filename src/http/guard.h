@@ -136,6 +136,16 @@ int http_guard_audit_failed(struct http_guard *g) POP_MUST_USE;
  */
 int http_guard_send_audited(struct http_guard *g, const int64_t *subjects, const uint64_t *fields,
                             size_t n, unsigned status, json_t *doc) POP_MUST_USE;
+/*
+ * The same for an answer already rendered (body static or in the arena, with its content type
+ * and one extra header, hname NULL for none), with entries of any outcome and rule: for writes
+ * (POST /v1/events: "ok" with the fields written, "denied" with the rule of a refusal). n 0
+ * logs one entry without a subject.
+ */
+int http_guard_answer_audited(struct http_guard *g, const int64_t *subjects, const uint64_t *fields,
+                              size_t n, const char *outcome, const char *rule, unsigned status,
+                              const char *content_type, const char *body, size_t len,
+                              const char *hname, const char *hval) POP_MUST_USE;
 
 /* Queues 200 with doc, no filter and no audit: for documents already audited. */
 int http_guard_send_raw(struct http_guard *g, unsigned status, json_t *doc) POP_MUST_USE;
