@@ -17,7 +17,10 @@
  *   X-Popid-Timestamp: <unix seconds>
  *   X-Popid-Signature: v1=<hex HMAC-SHA256(secret, timestamp "." body)>
  *   body: the message as the service wrote it (for an OTP: {"id", "topic", "channel", "to",
- *         "otp", "txn", "expires", "text"}).
+ *         "otp", "txn", "expires", "text"}; for an eID activation or unlock code, src/eid/notify.c:
+ *         {"topic", "channel", "to", "code", "expires_ms", "text"}).
+ * The thread also wakes every poll_ms to read the store, so messages committed by another
+ * process (the `popid eid` CLI) are delivered by a running server.
  * A 2xx answer is delivery; anything else, or no answer within the timeout, is a failed attempt.
  */
 #ifndef POP_HUB_OUTBOX_H

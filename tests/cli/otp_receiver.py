@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""A real HTTP receiver standing in for the SMS/e-mail gateway in tests/cli/otp_test.sh.
+"""A real HTTP receiver standing in for the SMS/e-mail gateway in tests/cli/otp_test.sh and
+tests/cli/eid_notify_test.sh.
 
 Listens on 127.0.0.1 on a free port (written to PORT_FILE once listening), and for every POST
 appends one JSON line to LOG_FILE: the path, the X-Popid-* headers, whether the signature holds
