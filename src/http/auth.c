@@ -164,8 +164,10 @@ int http__h_verify(struct http_req *rq, const struct http_match *m)
         }
         if ((rc = http_guard_snapshot(&g)))
                 goto out;
-        /* A client with a province scope verifies only people whose residence is in it; an
-         * unknown ID is answered "no" like any other (the check below does it). */
+        /* A client with a province scope verifies only people whose residence is in it. An
+         * unknown ID is outside every limited scope, as a person without a permanent residence
+         * is (docs/ACCESS.md "Province scopes"): the same 403, so that a scoped client cannot
+         * tell an unknown ID ("no") from a person of another province (403). */
         if (!g.client->scope.all) {
                 int prov = 0;
                 int prc = http_guard_province(&g, req.pid, &prov);
@@ -174,11 +176,9 @@ int http__h_verify(struct http_req *rq, const struct http_match *m)
                         rc = http_guard_store_error(&g, req.pid, &e);
                         goto out;
                 }
-                if (prc == 0) {
-                        n.province = prov;
-                        if ((rc = http_guard_check(&g, &n, req.pid)))
-                                goto out;
-                }
+                n.province = prc == POP_ENOTFOUND ? 0 : prov;
+                if ((rc = http_guard_check(&g, &n, req.pid)))
+                        goto out;
         }
         rc = verify_check(g.reg->st, &req, &va, &e);
         if (rc == POP_EINVAL || rc == POP_ETOOBIG) {

@@ -58,7 +58,10 @@ static int opt_string(struct http_req *rq, json_t *body, const char *key, const 
         return 0;
 }
 
-/* The needs of the call, checked without and then with the subject's province. */
+/* The needs of the call, checked without and then with the subject's province. For a scoped
+ * client an unknown ID is outside the scope like a person without a permanent residence
+ * (docs/ACCESS.md "Province scopes"): the same 403 as a person of another province, so the
+ * refusal does not tell whether the ID exists. */
 static int check_subject(struct http_guard *g, struct access_need *n, int64_t pid)
 {
         n->province = ACCESS_NO_SUBJECT;
@@ -67,25 +70,21 @@ static int check_subject(struct http_guard *g, struct access_need *n, int64_t pi
                 return rc;
         int prov = 0;
         rc = http_guard_province(g, pid, &prov);
-        if (rc == POP_ENOTFOUND) {
-                rc = http_guard_fail(g, pid, 404, "person-not-found", "Not found",
-                                     "no person with this personal ID");
-                return rc ? rc : HTTP_GUARD_DONE;
-        }
-        if (rc) {
+        if (rc && rc != POP_ENOTFOUND) {
                 struct pop_err e = {0};
                 pop_fail(&e, rc, "store", "reading the subject's residence failed");
                 rc = http_guard_store_error(g, pid, &e);
                 return rc ? rc : HTTP_GUARD_DONE;
         }
-        n->province = prov;
+        n->province = rc == POP_ENOTFOUND ? 0 : prov;
         return http_guard_check(g, n, pid);
 }
 
-/* An audit entry about pid with this outcome, then a problem with an optional header. */
+/* An audit entry about pid with this outcome, then a problem with an optional header. The
+ * entry's rule is audit_rule when not NULL (the real reason behind a uniform answer), else rule. */
 static int refuse_audited(struct http_guard *g, int64_t pid, unsigned status, const char *rule,
-                          const char *title, const char *detail, const char *hname,
-                          const char *hval)
+                          const char *title, const char *detail, const char *audit_rule,
+                          const char *hname, const char *hval)
 {
         if (status == 404 || status == 403 || status >= 500) {
                 int rc = http_guard_fail(g, pid, status, rule, title, detail);
@@ -97,7 +96,7 @@ static int refuse_audited(struct http_guard *g, int64_t pid, unsigned status, co
                                  .action = g->action,
                                  .purpose = g->purpose,
                                  .outcome = "denied",
-                                 .rule = rule,
+                                 .rule = audit_rule ? audit_rule : rule,
                                  .request_id = g->rq->id};
         struct pop_err e = {0};
         if (!g->rq->srv->cfg.audit || audit_log(g->rq->srv->cfg.audit, &en, NULL, &e)) {
@@ -108,26 +107,41 @@ static int refuse_audited(struct http_guard *g, int64_t pid, unsigned status, co
         return rc ? rc : HTTP_GUARD_DONE;
 }
 
-/* The answer to a refusal of the OTP service (eid/otp.h's rules). */
+/*
+ * The answer to a refusal of the OTP service (eid/otp.h's rules). Why no OTP can be used for a
+ * person (unknown ID, deceased, no account or channel, the account's state) is a reason code in
+ * the sense of docs/AUTH.md: shown only to a client with the verify_codes grant, as on
+ * POST /v1/auth/verify (Decree 13/2023/ND-CP art. 3, data minimization). Others get one answer
+ * for all of them, so it tells neither whether the ID exists nor whether the person died; the
+ * audit entry keeps the real rule.
+ */
 static int otp_refused(struct http_guard *g, int64_t pid, int code, const struct pop_err *e,
                        int64_t retry_after_s)
 {
+        bool about_code = (code == POP_ERULE || code == POP_EVERIFY) &&
+                          !strncmp(e->rule, "otp-", 4) && strcmp(e->rule, "otp-no-channel");
+        bool about_subject = code == POP_ENOTFOUND || (code == POP_ERULE && !about_code);
+        if (about_subject && !(g->client->grants & ACCESS_BIT(ACCESS_G_VERIFY_CODES)))
+                return refuse_audited(g, pid, 422, "otp-not-possible", "Cannot use an OTP",
+                                      "no OTP can be used for this personal ID (the reason is "
+                                      "shown to clients granted verify_codes)",
+                                      code == POP_ENOTFOUND ? "person-not-found" : e->rule, NULL,
+                                      NULL);
         if (code == POP_ENOTFOUND)
                 return refuse_audited(g, pid, 404, "person-not-found", "Not found",
-                                      "no person with this personal ID", NULL, NULL);
+                                      "no person with this personal ID", NULL, NULL, NULL);
         if (code == POP_EAGAIN) {
                 char ra[24];
                 snprintf(ra, sizeof ra, "%" PRId64, retry_after_s > 0 ? retry_after_s : 1);
-                return refuse_audited(g, pid, 429, e->rule, "Too many OTPs", e->msg,
+                return refuse_audited(g, pid, 429, e->rule, "Too many OTPs", e->msg, NULL,
                                       MHD_HTTP_HEADER_RETRY_AFTER, ra);
         }
         if (code == POP_ERULE || code == POP_EVERIFY) {
                 /* otp-* (the code) is 403: the consent was not given; the person's or the
                  * account's state is 422. The messages name no data beyond that state. */
-                bool about_code = !strncmp(e->rule, "otp-", 4) && strcmp(e->rule, "otp-no-channel");
                 return refuse_audited(g, pid, about_code ? 403 : 422, e->rule,
                                       about_code ? "OTP refused" : "Cannot use an OTP", e->msg,
-                                      NULL, NULL);
+                                      NULL, NULL, NULL);
         }
         int rc = http_guard_store_error(g, pid, e);
         return rc ? rc : HTTP_GUARD_DONE;

@@ -38,6 +38,13 @@ client bank --roles verifier --fields pid,name,dob,sex,permanent_residence --gra
 client telco --roles verifier --fields pid,name,dob --purposes kyc --rate 10000 --burst 10000
 client reader --roles reader --fields pid,name,dob --purposes kyc --rate 10000 --burst 10000
 client admin --roles admin --grants access_log --rate 10000 --burst 10000
+# Scoped verifiers: one whose scope holds the living subject's province, one whose does not.
+lprov=$(jq -r 'select(.status == "living" and .address.line != null and (.dob | length) == 10) | .address.province' "$dir/people.jsonl" | head -1)
+# The 2025 unit holding that (maybe legacy) province code: the one a scope names.
+lprov=$("$popid" region list | jq -r --arg p "$lprov" '.[] | select(any(.merged_from[]; .code == $p)) | .code')
+oprov=$([ "$lprov" = 01 ] && echo 79 || echo 01)
+client inscope --roles verifier --fields pid,name,dob --purposes kyc --provinces "$lprov" --rate 10000 --burst 10000
+client outscope --roles verifier --fields pid,name,dob --purposes kyc --provinces "$oprov" --rate 10000 --burst 10000
 
 "$popid" serve --db "$db" --listen 127.0.0.1:0 --max-body 4096 >"$dir/s.out" 2>"$dir/s.err" &
 spid=$!
@@ -203,6 +210,18 @@ verify bank "{\"pid\":\"$pid\",\"name\":\"$big\",\"match\":\"exact\"}"
 problem 413 body-too-large
 verify bank "$(jq -cn --arg pid "$pid" '{pid: $pid, otp: "123456", match: "exact"}')"
 eq "otp without otp_txn: 400" "$code" 400
+# A scoped client: a subject in its scope is verified; one outside it and an unknown ID get the
+# same 403 (an unknown ID answered "no" would tell the two apart: that the other ID exists).
+verify inscope "$(bodyj "$pid" "$name" "$dob" exact)"
+eq "in scope: verified" "$code $(jq -r .result <<<"$body")" "200 yes"
+verify outscope "$(bodyj "$pid" "$name" "$dob" exact)"
+problem 403 province-out-of-scope
+out_body=$(jq -c '{type, title, status, detail}' <<<"$body")
+verify outscope "$(bodyj 001099000001 "$name" "$dob" exact)"
+problem 403 province-out-of-scope
+eq "unknown ID answered as out of scope" "$(jq -c '{type, title, status, detail}' <<<"$body")" "$out_body"
+verify inscope "$(bodyj 001099000001 "$name" "$dob" exact)"
+problem 403 province-out-of-scope
 
 # -- the citizen sees the verifications in the access log
 req admin "$B/v1/persons/$pid/access-log?limit=500"

@@ -58,6 +58,8 @@ client bank --roles verifier --fields pid,name,dob --grants verify_codes --purpo
   --rate 1000 --burst 1000
 client telco --roles verifier --fields pid,sex --purposes kyc --rate 1000 --burst 1000
 client reader --roles reader --fields pid,name --purposes kyc --rate 1000 --burst 1000
+client scoped --roles verifier --fields pid,name --grants verify_codes --purposes kyc \
+  --provinces 01 --rate 1000 --burst 1000
 client admin --roles admin --grants access_log --rate 1000 --burst 1000
 
 # The gateway stand-in and its shared secret.
@@ -234,6 +236,21 @@ req bank /v1/auth/otp "{\"pid\":\"$S\"}"
 eq "suspended account" "$code $(rule)" "422 eid-suspended"
 req bank /v1/auth/otp "{\"pid\":\"${A:0:6}999999\"}"
 eq "unknown person" "$code $(rule)" "404 person-not-found"
+# Without verify_codes (the telco) the reasons are one answer, telling neither whether the ID
+# exists nor whether the person died; the audit entry keeps the real rule.
+for p in "$dead" "$N" "$S" "${A:0:6}999999"; do
+  req telco /v1/auth/otp "{\"pid\":\"$p\"}"
+  eq "telco refused for $p" "$code $(rule)" "422 otp-not-possible"
+done
+curl -s -H "Authorization: Bearer $(tok admin)" "$U/v1/persons/$dead/access-log?limit=100" \
+  >"$dir/logd.json"
+eq "the uniform refusal is audited with its reason" \
+  "$(jq -r '[.entries[] | select(.actor == "client:telco" and .action == "auth.otp") | .outcome + ":" + .rule] | join(" ")' "$dir/logd.json")" \
+  "denied:person-deceased"
+# A scoped client: an unknown ID is outside its scope like a person of another province (403,
+# not 404: the refusal does not tell whether the ID exists).
+req scoped /v1/auth/otp "{\"pid\":\"${A:0:6}999999\"}"
+eq "scoped client, unknown person" "$code $(rule)" "403 province-out-of-scope"
 req reader /v1/auth/otp "{\"pid\":\"$A\"}"
 eq "reader role" "$code $(rule)" "403 role-missing"
 req bank /v1/auth/otp "{\"pid\":\"$A\",\"code\":1}"
