@@ -1333,7 +1333,7 @@ static int sq_import_begin(struct store *st, unsigned flags, int cache_mib, stru
         struct sqlite_store *s = S(st);
         char cache[64];
         snprintf(cache, sizeof cache, "PRAGMA main.cache_size = -%lld;",
-                 (long long)(cache_mib > 0 ? cache_mib : 1024) * 1024);
+                 (long long)(cache_mib > 0 ? cache_mib : 256) * 1024);
         int rc = exec(s, cache, err);
         if (rc)
                 return rc;
@@ -1401,9 +1401,24 @@ static int sq_import_rebuild(struct store *st, int64_t seq, struct pop_err *err)
 {
         struct sqlite_store *s = S(st);
         sqlite3_stmt *q = NULL;
-        /* CREATE INDEX sorts; a second thread halves that on two cores. */
-        int rc = exec(s, "PRAGMA threads = 2", err);
-        if (rc)
+        /*
+         * CREATE INDEX sorts in lists of up to the page cache's size (sqlite3 vdbesort.c) and a
+         * helper thread sorts one list while the next fills: with a quarter of the import's cache
+         * the sort's memory stays within it, and lists full at a million people let two cores
+         * share the sort. The import's own tables are no longer written, so their cache shrinks.
+         */
+        int64_t cache_kib = 0;
+        int rc = sqlite3_prepare_v2(s->db, "PRAGMA main.cache_size", -1, &q, NULL);
+        if (rc == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW)
+                cache_kib = -sqlite3_column_int64(q, 0);
+        sqlite3_finalize(q);
+        q = NULL;
+        char pragmas[160];
+        snprintf(pragmas, sizeof pragmas,
+                 "PRAGMA main.cache_size = -%lld; PRAGMA temp.cache_size = -16384;"
+                 " PRAGMA threads = 2;",
+                 (long long)(cache_kib / 4 > 16384 ? cache_kib / 4 : 16384));
+        if ((rc = exec(s, pragmas, err)))
                 return rc;
         rc = sqlite3_prepare_v2(s->db, "SELECT sql FROM temp.imp_idx", -1, &q, NULL);
         if (rc != SQLITE_OK)

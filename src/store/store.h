@@ -566,7 +566,7 @@ int store_event_amend(struct store *st, int64_t seq, const char *payload, size_t
                       struct pop_err *err) POP_MUST_USE;
 /*
  * Begins an import's transaction and its bookkeeping (temporary tables spilling to disk, a page
- * cache of cache_mib MiB, 0 for the default 1024: the memory an import uses whatever its size);
+ * cache of cache_mib MiB, 0 for the default 256: the memory an import uses whatever its size);
  * with STORE_IMPORT_REBUILD_INDEXES (acted on only for an empty registry) the secondary indexes
  * of the tables it fills are dropped, to be rebuilt by store_import_rebuild before the commit.
  * store_import_end (after commit or rollback) drops the rest.
@@ -658,8 +658,11 @@ int store_wal_checkpoint(struct store *st, int min_pages, int *n_pages,
  * The audit log's subject index (what audit_by_subject reads) is kept apart from the entries and
  * brought up to date after them, so that a group commit appends rows at the end of one table
  * instead of writing a random index page per entry. audit_index indexes up to max_entries of the
- * entries not indexed yet, inside the caller's write transaction, and sets *n_pending to those
- * still left. audit_by_subject reads the index and the entries past it, so it never misses one.
+ * entries not indexed yet in a write transaction of its own (not inside the caller's) and sets
+ * *n_pending to those still left. That transaction is not synced by itself: the index is derived
+ * data, and the next synced commit makes it durable with it (in SQLite's write-ahead log, frames
+ * reach the disk in order), or a crash loses it whole and it is redone from the entries.
+ * audit_by_subject reads the index and the entries past it, so it never misses one.
  */
 int store_audit_index(struct store *st, int max_entries, int64_t *n_pending,
                       struct pop_err *err) POP_MUST_USE;
