@@ -658,11 +658,8 @@ int store_wal_checkpoint(struct store *st, int min_pages, int *n_pages,
  * The audit log's subject index (what audit_by_subject reads) is kept apart from the entries and
  * brought up to date after them, so that a group commit appends rows at the end of one table
  * instead of writing a random index page per entry. audit_index indexes up to max_entries of the
- * entries not indexed yet in a write transaction of its own (not inside the caller's) and sets
- * *n_pending to those still left. That transaction is not synced by itself: the index is derived
- * data, and the next synced commit makes it durable with it (in SQLite's write-ahead log, frames
- * reach the disk in order), or a crash loses it whole and it is redone from the entries.
- * audit_by_subject reads the index and the entries past it, so it never misses one.
+ * entries not indexed yet, inside the caller's write transaction, and sets *n_pending to those
+ * still left. audit_by_subject reads the index and the entries past it, so it never misses one.
  */
 int store_audit_index(struct store *st, int max_entries, int64_t *n_pending,
                       struct pop_err *err) POP_MUST_USE;
