@@ -8,7 +8,8 @@
 #   bench/bench_api.sh [--runs 3] [--dur 10s] [--people 1000000] [--soak SECONDS]
 #
 # --soak S: after the rounds, loads the server for S seconds (wrk, same script) and samples
-# its RSS every 10 s, reporting first, last and the growth.
+# its RSS and its request counter (/metrics) every 10 s: RSS first, last, max and growth, and
+# req/s per 10 s interval.
 # THREADS (default: the core count) sets popid serve --threads. A request waits for its
 # entry's group commit with its connection suspended, not its thread, so a commit serves every
 # request that arrived during the previous one and more threads than cores buy nothing.
@@ -135,15 +136,34 @@ for t in nginx popid; do
     "$(median <<<"${p50[$t]}")" "$(median <<<"${p99[$t]}")" "$(median <<<"${ratios[$t]}")" "${rps[$t]}"
 done
 echo "audit entries in the log: $(sqlite3 "$db.audit" 'SELECT count(*) FROM audit_entry' 2>/dev/null || echo '?')"
+curl -s "http://127.0.0.1:$pport/metrics" | awk '/^popid_audit_entries_total/ {e = $2}
+  /^popid_audit_commits_total/ {c = $2}
+  END {if (c) printf "this server: %d audit entries in %d group commits (%.1f per commit)\n", e, c, e / c}'
 
 if [ "$soak" -gt 0 ]; then
+  # Every 10 s: the server's RSS and its request count (/metrics, all routes; /metrics itself
+  # adds one request per sample), so req/s per interval and memory over time come from the
+  # server, not from wrk's end-of-run summary.
   rss() { awk '/^VmRSS:/ {print $2}' "/proc/$spid/status"; }
-  wrk -t2 -c64 -d"${soak}s" -s "$out/pids.lua" "http://127.0.0.1:$pport" >"$out/wrk-soak.txt" &
+  served() { curl -s "http://127.0.0.1:$pport/metrics" |
+    awk '/^popid_http_requests_total\{/ {n += $NF} END {printf "%.0f", n}'; }
+  wrk -t2 -c64 -d"${soak}s" --latency -s "$out/pids.lua" "http://127.0.0.1:$pport" >"$out/wrk-soak.txt" &
   wpid=$!
-  samples=()
-  for _ in $(seq $((soak / 10))); do sleep 10; samples+=("$(rss)"); done
+  samples=() rates=()
+  prev=$(served)
+  for _ in $(seq $((soak / 10))); do
+    sleep 10
+    samples+=("$(rss)")
+    now=$(served)
+    rates+=("$(((now - prev) / 10))")
+    prev=$now
+  done
   wait "$wpid" || true
   echo
   echo "soak ${soak}s: RSS KiB every 10 s: ${samples[*]}"
-  echo "soak: first $((samples[0])) KiB, last ${samples[-1]} KiB, growth $((samples[-1] - samples[0])) KiB; $(awk '/^Requests\/sec:/ {print $2}' "$out/wrk-soak.txt") req/s"
+  echo "soak: req/s per 10 s: ${rates[*]}"
+  max=$(printf '%s\n' "${samples[@]}" | sort -n | tail -1)
+  echo "soak: RSS first ${samples[0]} KiB, last ${samples[-1]} KiB, max $max KiB, growth $((samples[-1] - samples[0])) KiB"
+  echo "soak: wrk $(awk '/^Requests\/sec:/ {print $2}' "$out/wrk-soak.txt") req/s, p50 $(awk '$1 == "50%" {print $2}' "$out/wrk-soak.txt"), p99 $(awk '$1 == "99%" {print $2}' "$out/wrk-soak.txt"); $(grep -E 'Non-2xx|Socket errors' "$out/wrk-soak.txt" || echo 'no errors')"
+  echo "soak: audit $(curl -s "http://127.0.0.1:$pport/metrics" | awk '/^popid_audit_(entries|commits)_total/ {printf "%s=%s ", $1, $2}')"
 fi
