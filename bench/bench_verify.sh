@@ -11,16 +11,18 @@
 #     (cat file > /dev/null) and of nginx serving a file of that size to curl in the same run.
 #
 #   bench/bench_verify.sh [--runs 3] [--dur 10s] [--people 1000000] [--lines 10000000]
+#                         [--part both|verify|batch]
 #
 # Numbers on a shared 2-core machine are noisy: the same wrk, nginx and popid share the cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-runs=3 dur=10s people=1000000 lines=10000000
+runs=3 dur=10s people=1000000 lines=10000000 part=both
 while [ $# -gt 0 ]; do
   case $1 in
     --runs) runs=$2; shift 2 ;; --dur) dur=$2; shift 2 ;;
     --people) people=$2; shift 2 ;; --lines) lines=$2; shift 2 ;;
-    *) echo "usage: $0 [--runs N] [--dur D] [--people N] [--lines N]" >&2; exit 2 ;;
+    --part) part=$2; shift 2 ;;
+    *) echo "usage: $0 [--runs N] [--dur D] [--people N] [--lines N] [--part both|verify|batch]" >&2; exit 2 ;;
   esac
 done
 POPID=${POPID:-}
@@ -109,11 +111,13 @@ to_us() { awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) f = 1; else if (v ~ /
   else if (v ~ /s$/) f = 1000000; else f = 1; printf "%.0f", n * f }'; }
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 declare -A rps p50 p99 ratios
+echo "machine: $cores cores ($(lscpu | awk -F: '/Model name/ {gsub(/^ +/,"",$2); print $2; exit}')), shared by wrk, nginx and popid (and whatever else runs); load average $(cut -d' ' -f1-3 /proc/loadavg) at the start"
 run() {
   local f=$1; shift
   wrk -t2 -c64 -d"$dur" --latency "$@" >"$f"
   if grep -q "Non-2xx\|Socket errors" "$f"; then echo "bench_verify: errors in $f" >&2; cat "$f" >&2; exit 1; fi
 }
+if [ "$part" != batch ]; then
 wrk -t2 -c64 -d2s "http://127.0.0.1:$nport/answer.json" >/dev/null
 wrk -t2 -c64 -d2s -s "$out/verify.lua" "http://127.0.0.1:$pport" >/dev/null
 for r in $(seq "$runs"); do
@@ -129,13 +133,14 @@ for r in $(seq "$runs"); do
     p99[$t]+="$(to_us "$(awk '$1 == "99%" {print $2}' "$f")") "
   done
 done
-echo "machine: $cores cores ($(lscpu | awk -F: '/Model name/ {gsub(/^ +/,"",$2); print $2; exit}')), shared by wrk, nginx and popid (and whatever else runs)"
 echo "registry $people people; POST /v1/auth/verify name+dob exact; wrk -t2 -c64 -d$dur --latency; $runs interleaved runs; answer $(wc -c <"$out/www/answer.json") bytes; audit on, ES256 per answer"
 printf '\n| server | median req/s | p50 µs | p99 µs | ratio to nginx (median of rounds) | runs (req/s) |\n|---|---:|---:|---:|---:|---|\n'
 for t in nginx popid; do
   printf '| %s | %.0f | %s | %s | %.2f | %s|\n' "$t" "$(median <<<"${rps[$t]}")" \
     "$(median <<<"${p50[$t]}")" "$(median <<<"${p99[$t]}")" "$(median <<<"${ratios[$t]}")" "${rps[$t]}"
 done
+fi
+[ "$part" = verify ] && exit 0
 
 # -- batch
 sqlite3 -separator , "$db" "SELECT printf('%012d', pid), full_name, dob FROM person" >"$out/one.csv"

@@ -254,6 +254,23 @@ printf '%s\n' "line,pid,result,code" "2,$pid,yes,ok" "3,$pid,no,name-mismatch" "
   "5,,invalid,csv-quoting" "6,,invalid,utf8-invalid" "7,,invalid,csv-columns" "8,$dpid,no,deceased" \
   "9,$pid,invalid,date-day" "10,$pid,yes,ok" "11,,invalid,line-too-long" "12,001099000001,no,pid-unknown" >"$dir/want.csv"
 check "batch csv answers line by line: $(diff "$dir/want.csv" "$dir/body" | head -5 | tr '\n' ' ')" diff -q "$dir/want.csv" "$dir/body"
+# Many chunks (1,024 lines each, several verified ahead while earlier ones commit): results in
+# order, a chunk of malformed lines only (no audit entry) between verified ones.
+{
+  printf 'pid,name,dob\n'
+  for i in $(seq 2500); do if ((i % 7)); then printf '%s,%s,%s\n' "$pid" "$name" "$dob"; else printf '%s,Sai Tên,%s\n' "$pid" "$dob"; fi; done
+  for _ in $(seq 1100); do printf '12345,An,1990\n'; done
+  for i in $(seq 2500); do if ((i % 5)); then printf '%s,%s,%s\n' "$pid" "$name" "$dob"; else printf '%s,%s,1900\n' "$pid" "$name"; fi; done
+} >"$dir/many.csv"
+{
+  echo "line,pid,result,code"
+  for i in $(seq 2500); do if ((i % 7)); then echo "$((i + 1)),$pid,yes,ok"; else echo "$((i + 1)),$pid,no,name-mismatch"; fi; done
+  for i in $(seq 1100); do echo "$((i + 2501)),,invalid,pid-malformed"; done
+  for i in $(seq 2500); do if ((i % 5)); then echo "$((i + 3601)),$pid,yes,ok"; else echo "$((i + 3601)),$pid,no,dob-mismatch"; fi; done
+} >"$dir/many-want.csv"
+req bank -X POST -H 'Content-Type: text/csv' --data-binary @"$dir/many.csv" "$BV"
+eq "batch of 6,100 lines 200" "$code" 200
+check "6,100 lines answered in order: $(diff "$dir/many-want.csv" "$dir/body" | head -3 | tr '\n' ' ')" diff -q "$dir/many-want.csv" "$dir/body"
 # Without verify_codes: verification codes hidden, malformed-line reasons kept.
 req telco -X POST -H 'Content-Type: text/csv' --data-binary @"$dir/batch.csv" "$BV"
 eq "telco batch line 3" "$(sed -n 3p "$dir/body")" "3,$pid,no,"
