@@ -144,16 +144,20 @@ if [ "$soak" -gt 0 ]; then
   # Every 10 s: the server's RSS and its request count (/metrics, all routes; /metrics itself
   # adds one request per sample), so req/s per interval and memory over time come from the
   # server, not from wrk's end-of-run summary.
+  # VmRSS counts the registry's memory map (file pages the kernel may drop and refault at any
+  # time); RssAnon is the heap and stacks, where a leak would show.
   rss() { awk '/^VmRSS:/ {print $2}' "/proc/$spid/status"; }
+  anon() { awk '/^RssAnon:/ {print $2}' "/proc/$spid/status"; }
   served() { curl -s "http://127.0.0.1:$pport/metrics" |
     awk '/^popid_http_requests_total\{/ {n += $NF} END {printf "%.0f", n}'; }
   wrk -t2 -c64 -d"${soak}s" --latency -s "$out/pids.lua" "http://127.0.0.1:$pport" >"$out/wrk-soak.txt" &
   wpid=$!
-  samples=() rates=()
+  samples=() anons=() rates=()
   prev=$(served)
   for _ in $(seq $((soak / 10))); do
     sleep 10
     samples+=("$(rss)")
+    anons+=("$(anon)")
     now=$(served)
     rates+=("$(((now - prev) / 10))")
     prev=$now
@@ -161,7 +165,10 @@ if [ "$soak" -gt 0 ]; then
   wait "$wpid" || true
   echo
   echo "soak ${soak}s: RSS KiB every 10 s: ${samples[*]}"
+  echo "soak ${soak}s: RssAnon KiB every 10 s: ${anons[*]}"
   echo "soak: req/s per 10 s: ${rates[*]}"
+  amax=$(printf '%s\n' "${anons[@]}" | sort -n | tail -1)
+  echo "soak: RssAnon first ${anons[0]} KiB, last ${anons[-1]} KiB, max $amax KiB, growth $((anons[-1] - anons[0])) KiB"
   max=$(printf '%s\n' "${samples[@]}" | sort -n | tail -1)
   echo "soak: RSS first ${samples[0]} KiB, last ${samples[-1]} KiB, max $max KiB, growth $((samples[-1] - samples[0])) KiB"
   echo "soak: wrk $(awk '/^Requests\/sec:/ {print $2}' "$out/wrk-soak.txt") req/s, p50 $(awk '$1 == "50%" {print $2}' "$out/wrk-soak.txt"), p99 $(awk '$1 == "99%" {print $2}' "$out/wrk-soak.txt"); $(grep -E 'Non-2xx|Socket errors' "$out/wrk-soak.txt" || echo 'no errors')"

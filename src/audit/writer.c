@@ -16,6 +16,12 @@
  * them. A failed batch is rolled back whole and every request in it gets the error: nothing of it
  * is stored, and the next batch chains from the unchanged head.
  *
+ * After calling a batch back, the writer brings the subject index up when 512 entries are
+ * pending (store_audit_index), and when the write-ahead log has grown past 1,000 pages it wakes
+ * the checkpointer, a second thread with its own connection that copies the log back into the
+ * database (a PASSIVE checkpoint: it takes no write lock, so the writer's commits go on
+ * meanwhile). No commit that requests wait for includes a checkpoint.
+ *
  * Locking: `mu` guards the queue, the flags and the stats; the writer holds it only to take a
  * batch and to count the results, never during store I/O nor while it runs callbacks.
  */
@@ -78,6 +84,14 @@ struct audit {
         int64_t last_cp_mono; /* monotonic ms of that checkpoint (or of the open) */
         int64_t unindexed;    /* entries committed since the subject index was brought up */
         pthread_t thread;
+
+        /* The checkpointer: a thread with a connection of its own copies the log back into the
+         * database when the writer says so (cp_want, under mu), concurrently with the writer's
+         * commits (a PASSIVE checkpoint takes no write lock). */
+        struct store *cp_st;
+        pthread_t cp_thread;
+        pthread_cond_t cp_cv;
+        bool cp_want, cp_busy, cp_stop, cp_started;
 };
 
 static int64_t mono_ms(void)
@@ -285,14 +299,16 @@ static void *writer_main(void *arg)
                         a->unindexed += (int64_t)n;
                 if (a->unindexed >= AUDIT_INDEX_CHUNK)
                         (void)index_some(a, AUDIT_INDEX_CHUNK);
-                /* The log's checkpoint after the answers, not inside the commit they waited
-                 * for (store_wal_checkpoint); requests queue up meanwhile for the next batch.
-                 * Its failure loses nothing (the log keeps the pages): retried next time. */
-                struct pop_err cerr = {0};
-                if (store_wal_checkpoint(a->st, AUDIT_WAL_PAGES, NULL, &cerr))
-                        fprintf(stderr, "popid audit: checkpoint of the log failed: %s [%s]\n",
-                                cerr.msg, cerr.rule);
+                /* The log's checkpoint on the checkpointer's thread, not inside a commit that
+                 * requests wait for, nor between batches. */
+                int pages = 0;
+                if (store_wal_checkpoint(a->st, -1, &pages, NULL)) /* only reads a count */
+                        pages = 0;
                 pthread_mutex_lock(&a->mu);
+                if (pages >= AUDIT_WAL_PAGES && !a->cp_busy && !a->cp_want) {
+                        a->cp_want = true;
+                        pthread_cond_signal(&a->cp_cv);
+                }
         }
         pthread_mutex_unlock(&a->mu);
 
@@ -310,8 +326,41 @@ static void *writer_main(void *arg)
         return NULL;
 }
 
+static void *checkpointer_main(void *arg)
+{
+        struct audit *a = arg;
+        pthread_mutex_lock(&a->mu);
+        for (;;) {
+                while (!a->cp_want && !a->cp_stop)
+                        pthread_cond_wait(&a->cp_cv, &a->mu);
+                if (a->cp_stop)
+                        break;
+                a->cp_want = false;
+                a->cp_busy = true;
+                pthread_mutex_unlock(&a->mu);
+                /* A failure loses nothing (the log keeps the pages): retried when next due. */
+                struct pop_err err = {0};
+                if (store_wal_checkpoint(a->cp_st, 0, NULL, &err))
+                        fprintf(stderr, "popid audit: checkpoint of the log failed: %s [%s]\n",
+                                err.msg, err.rule);
+                pthread_mutex_lock(&a->mu);
+                a->cp_busy = false;
+        }
+        pthread_mutex_unlock(&a->mu);
+        return NULL;
+}
+
 static void audit_free(struct audit *a)
 {
+        if (a->cp_started) {
+                pthread_mutex_lock(&a->mu);
+                a->cp_stop = true;
+                pthread_cond_signal(&a->cp_cv);
+                pthread_mutex_unlock(&a->mu);
+                pthread_join(a->cp_thread, NULL);
+        }
+        pthread_cond_destroy(&a->cp_cv);
+        store_close(a->cp_st);
         store_close(a->st);
         sodium_memzero(a->sk, sizeof a->sk);
         pthread_cond_destroy(&a->work);
@@ -332,6 +381,7 @@ int audit_open(const char *uri, const char *key_path, const struct audit_opts *o
         pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
         pthread_cond_init(&a->work, &ca);
         pthread_condattr_destroy(&ca);
+        pthread_cond_init(&a->cp_cv, NULL);
         if (opts)
                 a->opts = *opts;
         if (a->opts.checkpoint_every <= 0)
@@ -355,6 +405,14 @@ int audit_open(const char *uri, const char *key_path, const struct audit_opts *o
         a->last_cp_seq = rc ? 0 : cp.seq;
         a->last_cp_mono = mono_ms();
         a->unindexed = AUDIT_INDEX_CHUNK; /* what an earlier writer left is indexed first */
+        if ((rc = audit_store_open(uri, &a->cp_st, err)))
+                goto fail;
+        if (pthread_create(&a->cp_thread, NULL, checkpointer_main, a) != 0) {
+                rc = pop_fail(err, POP_ENOMEM, "audit-thread",
+                              "cannot start the audit checkpointer");
+                goto fail;
+        }
+        a->cp_started = true;
         if (pthread_create(&a->thread, NULL, writer_main, a) != 0) {
                 rc = pop_fail(err, POP_ENOMEM, "audit-thread", "cannot start the audit writer");
                 goto fail;

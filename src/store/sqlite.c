@@ -2194,7 +2194,7 @@ static int sq_wal_checkpoint(struct store *st, int min_pages, int *n_pages, stru
         struct sqlite_store *s = S(st);
         if (n_pages)
                 *n_pages = s->wal_pages;
-        if (s->wal_pages == 0 || s->wal_pages < min_pages)
+        if (min_pages < 0 || (min_pages > 0 && s->wal_pages < min_pages))
                 return 0;
         s->wal_pages = 0;
         int rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);

@@ -648,9 +648,11 @@ int store_checkpoint_iter(struct store *st, int64_t from_seq, store_checkpoint_f
 /*
  * On a connection opened with STORE_OPEN_AUDIT, whose commits leave the write-ahead log to grow
  * (so that no commit waits for a checkpoint): copies the log back into the database once it
- * holds at least min_pages pages, without waiting for readers (SQLite's PASSIVE checkpoint).
- * *n_pages (may be NULL) gets the pages the log held; 0 when nothing was due. The audit writer
- * calls it after answering its batch. A backend without such a log does nothing.
+ * holds at least min_pages pages as this connection's last commit left it, without waiting for
+ * readers or blocking the writer (SQLite's PASSIVE checkpoint). min_pages 0: now, whatever the
+ * size (from another connection than the writer's); < 0: only *n_pages. *n_pages (may be NULL)
+ * gets the pages the log held at this connection's last commit. A backend without such a log
+ * does nothing.
  */
 int store_wal_checkpoint(struct store *st, int min_pages, int *n_pages,
                          struct pop_err *err) POP_MUST_USE;
