@@ -1,11 +1,15 @@
 /*
  * Batch verification lines (see verify_batch.h). Fields are copied into the line's own buffer,
- * so a parsed line owns everything its request points to.
+ * so a parsed line owns everything its request points to. Each thread keeps one libcsv parser
+ * (a thread-specific key, freed when the thread ends): csv_fini resets it after a good line, so
+ * a line costs no allocation; after a malformed one it is made anew.
  */
 #include "eid/verify_batch.h"
 
 #include <csv.h>
 #include <jansson.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/name.h"
@@ -61,23 +65,69 @@ static int line_check(const char **line, size_t *len, struct pop_err *err)
         return 0;
 }
 
+static pthread_key_t csv_key;
+static pthread_once_t csv_once = PTHREAD_ONCE_INIT;
+static bool csv_key_ok;
+
+static void csv_drop(void *p)
+{
+        csv_free(p);
+        free(p);
+}
+
+static void csv_key_make(void)
+{
+        csv_key_ok = pthread_key_create(&csv_key, csv_drop) == 0;
+}
+
+/* This thread's parser, ready for a line; NULL without memory. */
+static struct csv_parser *csv_get(void)
+{
+        pthread_once(&csv_once, csv_key_make);
+        struct csv_parser *p = csv_key_ok ? pthread_getspecific(csv_key) : NULL;
+        if (p)
+                return p;
+        if (!(p = malloc(sizeof *p)))
+                return NULL;
+        if (csv_init(p, CSV_STRICT | CSV_STRICT_FINI) != 0 ||
+            (csv_key_ok && pthread_setspecific(csv_key, p) != 0)) {
+                csv_drop(p);
+                return NULL;
+        }
+        return p; /* without a key, csv_put frees it after the line */
+}
+
+/* After a line: a parser left in an error state (or one without a key) is dropped. */
+static void csv_put(struct csv_parser *p, bool failed)
+{
+        if (!csv_key_ok) {
+                csv_drop(p);
+        } else if (failed) {
+                pthread_setspecific(csv_key, NULL);
+                csv_drop(p);
+        }
+}
+
 static int csv_fields(const char *line, size_t len, char *buf, size_t cap, struct row *r,
                       struct pop_err *err)
 {
-        struct csv_parser p;
         memset(r, 0, sizeof *r);
         r->buf = buf;
         r->cap = cap;
-        if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI) != 0)
+        struct csv_parser *p = csv_get();
+        if (!p)
                 return pop_fail(err, POP_ENOMEM, "nomem", "out of memory");
         int rc = 0;
-        if (csv_parse(&p, line, len, on_field, on_row, r) != len ||
-            csv_fini(&p, on_field, on_row, r) != 0)
+        bool failed = false;
+        if (csv_parse(p, line, len, on_field, on_row, r) != len ||
+            csv_fini(p, on_field, on_row, r) != 0) {
                 rc = pop_fail(err, POP_EINVAL, "csv-quoting", "malformed CSV quoting: %s",
-                              csv_strerror(csv_error(&p)));
-        else if (r->too_many)
+                              csv_strerror(csv_error(p)));
+                failed = true;
+        } else if (r->too_many) {
                 rc = pop_fail(err, POP_EINVAL, "csv-columns", "more than %d columns", VB_COLS_MAX);
-        csv_free(&p);
+        }
+        csv_put(p, failed);
         return rc;
 }
 
