@@ -1084,7 +1084,7 @@ int imp_run(struct reg *r, const struct reg_ctx *ctx, const char *const *files, 
                         now_s() - t_start, cpu_s() - c_start, m.t_wait, m.t_load);
         double t = now_s(), c = cpu_s();
         phase(&m, total, "writing people");
-        if ((rc = write_people(&m)))
+        if ((rc = store_import_lines_done(m.st, err)) || (rc = write_people(&m)))
                 goto rollback;
         trace("people in ID order", t, c);
         t = now_s();

@@ -153,6 +153,7 @@ FWD_WRITE(event_amend,
           (F(st)->inner, seq, payload, len, err))
 FWD_WRITE(import_begin, (struct store * st, unsigned flags, int cache_mib, struct pop_err *err),
           (F(st)->inner, flags, cache_mib, err))
+FWD(import_lines_done, (struct store * st, struct pop_err *err), (F(st)->inner, err))
 FWD_WRITE(import_rebuild, (struct store * st, int64_t seq, struct pop_err *err),
           (F(st)->inner, seq, err))
 FWD_WRITE(import_loaded,
@@ -331,6 +332,7 @@ static const struct store_ops fault_ops = {
     .event_amend = fa_event_amend,
     .import_begin = fa_import_begin,
     .import_rebuild = fa_import_rebuild,
+    .import_lines_done = fa_import_lines_done,
     .import_end = fa_import_end,
     .import_loaded = fa_import_loaded,
     .import_find = fa_import_find,

@@ -1397,6 +1397,13 @@ static int sq_import_begin(struct store *st, unsigned flags, int cache_mib, stru
         return rc;
 }
 
+/* The import's own tables are only read from now on (the ID list, scanned in order): their cache
+ * gives its memory back to the bulk writes and index builds that follow. */
+static int sq_import_lines_done(struct store *st, struct pop_err *err)
+{
+        return exec(S(st), "PRAGMA temp.cache_size = -16384", err);
+}
+
 static int sq_import_rebuild(struct store *st, int64_t seq, struct pop_err *err)
 {
         struct sqlite_store *s = S(st);
@@ -1405,7 +1412,7 @@ static int sq_import_rebuild(struct store *st, int64_t seq, struct pop_err *err)
          * CREATE INDEX sorts in lists of up to the page cache's size (sqlite3 vdbesort.c) and a
          * helper thread sorts one list while the next fills: with a quarter of the import's cache
          * the sort's memory stays within it, and lists full at a million people let two cores
-         * share the sort. The import's own tables are no longer written, so their cache shrinks.
+         * share the sort.
          */
         int64_t cache_kib = 0;
         int rc = sqlite3_prepare_v2(s->db, "PRAGMA main.cache_size", -1, &q, NULL);
@@ -1414,9 +1421,7 @@ static int sq_import_rebuild(struct store *st, int64_t seq, struct pop_err *err)
         sqlite3_finalize(q);
         q = NULL;
         char pragmas[160];
-        snprintf(pragmas, sizeof pragmas,
-                 "PRAGMA main.cache_size = -%lld; PRAGMA temp.cache_size = -16384;"
-                 " PRAGMA threads = 2;",
+        snprintf(pragmas, sizeof pragmas, "PRAGMA main.cache_size = -%lld; PRAGMA threads = 2;",
                  (long long)(cache_kib / 4 > 16384 ? cache_kib / 4 : 16384));
         if ((rc = exec(s, pragmas, err)))
                 return rc;
@@ -2600,6 +2605,7 @@ static const struct store_ops sqlite_ops = {
     .event_amend = sq_event_amend,
     .import_begin = sq_import_begin,
     .import_rebuild = sq_import_rebuild,
+    .import_lines_done = sq_import_lines_done,
     .import_end = sq_import_end,
     .import_loaded = sq_import_loaded,
     .import_find = sq_import_find,

@@ -230,6 +230,11 @@ int store_import_begin(struct store *st, unsigned flags, int cache_mib, struct p
         return st->ops->import_begin(st, flags, cache_mib, err);
 }
 
+int store_import_lines_done(struct store *st, struct pop_err *err)
+{
+        return st->ops->import_lines_done(st, err);
+}
+
 int store_import_rebuild(struct store *st, int64_t seq, struct pop_err *err)
 {
         return st->ops->import_rebuild(st, seq, err);

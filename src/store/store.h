@@ -347,6 +347,7 @@ struct store_ops {
                            struct pop_err *err);
         int (*import_begin)(struct store *st, unsigned flags, int cache_mib, struct pop_err *err);
         int (*import_rebuild)(struct store *st, int64_t seq, struct pop_err *err);
+        int (*import_lines_done)(struct store *st, struct pop_err *err);
         void (*import_end)(struct store *st);
         int (*import_loaded)(struct store *st, const struct person *p, int64_t src,
                              struct pop_err *err);
@@ -577,6 +578,8 @@ int store_import_begin(struct store *st, unsigned flags, int cache_mib,
  * of the import's journal event seq (in ID order, so the journal index grows at its end), and
  * settles the refused IDs. */
 int store_import_rebuild(struct store *st, int64_t seq, struct pop_err *err) POP_MUST_USE;
+/* The last line was read: the bookkeeping's cache shrinks before the bulk writes that follow. */
+int store_import_lines_done(struct store *st, struct pop_err *err) POP_MUST_USE;
 void store_import_end(struct store *st);
 /*
  * Records that this import loads the person (from src; the caller writes the person itself, in
