@@ -91,7 +91,7 @@ for n in $sizes; do
     mv "$csv.tmp" "$csv"
   fi
   chmod 644 "$csv"
-  bytes=$(stat -c %s "$csv")
+  bytes=$(stat -L -c %s "$csv")
   for rep in $(seq 1 "$reps"); do
     # popid
     db="$work/popid-$n.db"
@@ -145,7 +145,7 @@ done
 # ---- summary ----
 printf '\n%-16s %11s %10s %12s %12s %10s\n' impl people 'median s' 'rows/s' 'peak MB' 'vs PG COPY'
 for n in $sizes; do
-  bytes=$(stat -c %s "$work/people-$n.csv")
+  bytes=$(stat -L -c %s "$work/people-$n.csv")
   pg_med=$(jq -r "select(.n==$n and .impl==\"postgres-copy\") | .s" "$results" | median)
   for impl in popid sqlite3-import postgres-copy; do
     med=$(jq -r "select(.n==$n and .impl==\"$impl\") | .s" "$results" | median)
