@@ -10,6 +10,12 @@ int store_eid_account_get(struct store *st, int64_t pid, struct store_eid_accoun
         return st->ops->eid_account_get(st, pid, out, err);
 }
 
+int store_verify_subject(struct store *st, int64_t pid, struct store_verify_subject *out,
+                         struct pop_err *err)
+{
+        return st->ops->verify_subject(st, pid, out, err);
+}
+
 int store_eid_account_insert(struct store *st, const struct store_eid_account *a,
                              struct pop_err *err)
 {

@@ -252,6 +252,9 @@ FWD_WRITE(idem_put,
 FWD(eid_account_get,
     (struct store * st, int64_t pid, struct store_eid_account *out, struct pop_err *err),
     (F(st)->inner, pid, out, err))
+FWD(verify_subject,
+    (struct store * st, int64_t pid, struct store_verify_subject *out, struct pop_err *err),
+    (F(st)->inner, pid, out, err))
 FWD_WRITE(eid_account_insert,
           (struct store * st, const struct store_eid_account *a, struct pop_err *err),
           (F(st)->inner, a, err))
@@ -364,6 +367,7 @@ static const struct store_ops fault_ops = {
     .idem_get = fa_idem_get,
     .idem_put = fa_idem_put,
     .eid_account_get = fa_eid_account_get,
+    .verify_subject = fa_verify_subject,
     .eid_account_insert = fa_eid_account_insert,
     .eid_account_update = fa_eid_account_update,
     .eid_cred_get = fa_eid_cred_get,

@@ -2637,6 +2637,7 @@ static const struct store_ops sqlite_ops = {
     .idem_get = sq_idem_get,
     .idem_put = sq_idem_put,
     .eid_account_get = store__sqlite_eid_account_get,
+    .verify_subject = store__sqlite_verify_subject,
     .eid_account_insert = store__sqlite_eid_account_insert,
     .eid_account_update = store__sqlite_eid_account_update,
     .eid_cred_get = store__sqlite_eid_cred_get,

@@ -50,6 +50,10 @@ int store__sqlite_eid_cred_put(struct store *st, const struct store_eid_cred *c,
 int store__sqlite_eid_cred_delete(struct store *st, int64_t pid, const char *kind,
                                   struct pop_err *err);
 
+/* sqlite_verify.c: the one read of a verification. */
+int store__sqlite_verify_subject(struct store *st, int64_t pid, struct store_verify_subject *out,
+                                 struct pop_err *err);
+
 /* sqlite_otp.c: one-time passwords and the outbox. */
 int store__sqlite_otp_insert(struct store *st, const struct store_otp *o, struct pop_err *err);
 int store__sqlite_otp_get(struct store *st, const char *txn, struct store_otp *out,

@@ -232,6 +232,17 @@ struct store_eid_account {
         int64_t created_ms, updated_ms;
 };
 
+/* What a verification reads of a person (store_verify_subject). */
+struct store_verify_subject {
+        char full_name[NAME_MAX_BYTES + 1]; /* NFC, normalized */
+        char name_fold[NAME_MAX_BYTES + 1];
+        char name_key[NAME_MAX_BYTES + 1];
+        struct pdate dob;
+        enum sex sex;
+        enum person_status status;
+        int eid_state; /* enum eid_state of the account, -1 when the person has none */
+};
+
 struct store_eid_cred {
         int64_t pid;
         char kind[STORE_EID_KIND_MAX];
@@ -415,6 +426,10 @@ struct store_ops {
         int (*eid_cred_put)(struct store *st, const struct store_eid_cred *c, struct pop_err *err);
         int (*eid_cred_delete)(struct store *st, int64_t pid, const char *kind,
                                struct pop_err *err);
+        /* The one read of a verification (src/eid/verify.c). */
+        int (*verify_subject)(struct store *st, int64_t pid, struct store_verify_subject *out,
+                              struct pop_err *err);
+
         /* One-time passwords and the outbox (src/eid/otp.c, src/hub/outbox.c). */
         int (*otp_insert)(struct store *st, const struct store_otp *o, struct pop_err *err);
         int (*otp_get)(struct store *st, const char *txn, struct store_otp *out,
@@ -718,6 +733,13 @@ int store_idem_put(struct store *st, const struct store_idem *r, int64_t expired
  */
 int store_eid_account_get(struct store *st, int64_t pid, struct store_eid_account *out,
                           struct pop_err *err) POP_MUST_USE;
+/*
+ * Verification subject: what a verification compares (src/eid/verify.c) and the eID account's
+ * state (enum eid_state; -1 without an account), in one read. POP_ENOTFOUND (rule
+ * person-not-found) for an unknown pid.
+ */
+int store_verify_subject(struct store *st, int64_t pid, struct store_verify_subject *out,
+                         struct pop_err *err) POP_MUST_USE;
 int store_eid_account_insert(struct store *st, const struct store_eid_account *a,
                              struct pop_err *err) POP_MUST_USE;
 int store_eid_account_update(struct store *st, const struct store_eid_account *a,
