@@ -156,7 +156,7 @@ sqlite3 -separator , "$db" "SELECT printf('%012d', pid), full_name, dob FROM per
 {
   echo "pid,name,dob"
   # head ends the endless cat with SIGPIPE: not an error here (set -o pipefail).
-  (set +o pipefail; while :; do cat "$out/one.csv"; done | head -n "$lines") | awk -F, 'NR % 20 == 0 { $2 = "Sai Tên"; OFS = "," } { print }'
+  (set +o pipefail; while :; do cat "$out/one.csv"; done | head -n "$lines") | awk -F, -v OFS=, 'NR % 20 == 0 { $2 = "Sai Tên" } { print }'
 } >"$out/www/batch.csv"
 size=$(wc -c <"$out/www/batch.csv")
 t0=$(date +%s.%N); cat "$out/www/batch.csv" >/dev/null; t1=$(date +%s.%N)
