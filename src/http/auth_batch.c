@@ -86,6 +86,9 @@ struct stream {
         size_t opos;
         bool end; /* every line has been read and answered into a slot */
         struct vb_line *vl;
+        /* JSONL: one result object, its members set anew for each line (no allocation of a
+         * whole object per line); jline, jpid, jresult are its first three members. */
+        json_t *jo, *jline, *jpid, *jresult;
         struct audit_entry *ents;
         char (*fields)[64];
 };
@@ -198,6 +201,7 @@ static void stream_free(void *cls)
         for (int i = 0; i < PIPE_CHUNKS; i++)
                 free(s->slot[i].buf);
         free(s->vl);
+        json_decref(s->jo);
         free(s->ents);
         free(s->fields);
         free(s);
@@ -300,17 +304,19 @@ static void out_result(struct stream *s, int64_t line, const char *pid, const ch
         } else {
                 /* Every input line gets its result line: a detail too long for OUT_LINE_MAX
                  * once escaped (a message quoting the client's bytes) is dropped, not the line. */
+                json_t *o = s->jo;
+                json_integer_set(s->jline, (json_int_t)line);
+                bool ok = !json_string_set(s->jpid, pid) && !json_string_set(s->jresult, result);
                 for (int with_detail = detail != NULL;; with_detail = 0) {
-                        json_t *o = json_pack("{s:I, s:s, s:s}", "line", (json_int_t)line, "pid",
-                                              pid, "result", result);
-                        if (o && code_shown)
-                                json_object_set_new(o, "code", json_string(code));
-                        if (o && with_detail)
-                                json_object_set_new(o, "detail", json_string(detail));
-                        n = o ? (int)json_dumpb(o, b, sizeof b - 1,
-                                                JSON_COMPACT | JSON_PRESERVE_ORDER)
-                              : -1;
-                        json_decref(o);
+                        json_object_del(o, "code");
+                        json_object_del(o, "detail");
+                        if (ok && code_shown)
+                                ok = !json_object_set_new(o, "code", json_string(code));
+                        if (ok && with_detail)
+                                ok = !json_object_set_new(o, "detail", json_string(detail));
+                        n = ok ? (int)json_dumpb(o, b, sizeof b - 1,
+                                                 JSON_COMPACT | JSON_PRESERVE_ORDER)
+                               : -1;
                         if (n > 0 && (size_t)n < sizeof b - 1) {
                                 b[n++] = '\n';
                                 break;
@@ -589,6 +595,15 @@ int http__h_verify_batch(struct http_req *rq, const struct http_match *m)
         s->fields = malloc(CHUNK_LINES * sizeof *s->fields);
         if (!s->rbuf || !s->vl || !s->ents || !s->fields)
                 goto nomem;
+        if (fmt == VB_JSONL) {
+                s->jo =
+                    json_pack("{s:I, s:s, s:s}", "line", (json_int_t)0, "pid", "", "result", "");
+                if (!s->jo)
+                        goto nomem;
+                s->jline = json_object_get(s->jo, "line");
+                s->jpid = json_object_get(s->jo, "pid");
+                s->jresult = json_object_get(s->jo, "result");
+        }
         for (int i = 0; i < PIPE_CHUNKS; i++) {
                 s->slot[i].s = s;
                 if (!(s->slot[i].buf = malloc(s->ocap)))
