@@ -80,6 +80,16 @@ static int check_subject(struct http_guard *g, struct access_need *n, int64_t pi
         return http_guard_check(g, n, pid);
 }
 
+/* A copy of s in the request's arena: a held answer's header outlives the caller's buffer. */
+static const char *arena_copy(struct http_req *rq, const char *s)
+{
+        size_t n = strlen(s) + 1;
+        char *p = http_arena_alloc(&rq->arena, n);
+        if (p)
+                memcpy(p, s, n);
+        return p;
+}
+
 /* An audit entry about pid with this outcome, then a problem with an optional header. The
  * entry's rule is audit_rule when not NULL (the real reason behind a uniform answer), else rule. */
 static int refuse_audited(struct http_guard *g, int64_t pid, unsigned status, const char *rule,
@@ -90,20 +100,24 @@ static int refuse_audited(struct http_guard *g, int64_t pid, unsigned status, co
                 int rc = http_guard_fail(g, pid, status, rule, title, detail);
                 return rc ? rc : HTTP_GUARD_DONE;
         }
-        /* The guard audits neither 422 nor 429; an OTP refusal about a named person is. */
-        struct audit_entry en = {.actor = g->actor,
-                                 .subject = pid,
-                                 .action = g->action,
-                                 .purpose = g->purpose,
-                                 .outcome = "denied",
-                                 .rule = audit_rule ? audit_rule : rule,
-                                 .request_id = g->rq->id};
-        struct pop_err e = {0};
-        if (!g->rq->srv->cfg.audit || audit_log(g->rq->srv->cfg.audit, &en, NULL, &e)) {
+        /* The guard audits neither 422 nor 429; an OTP refusal about a named person is. The
+         * answer is held with the connection suspended until its entry is durable, not the
+         * worker thread (http_guard_answer_audited). */
+        if (!g->rq->srv->cfg.audit) {
                 int rc = http_guard_audit_failed(g);
                 return rc ? rc : HTTP_GUARD_DONE;
         }
-        int rc = http__problem_hdr(g->rq, status, rule, title, detail, hname, hval);
+        const char *body;
+        size_t len;
+        if (hval) /* NULL when out of memory: the answer goes without the header */
+                hval = arena_copy(g->rq, hval);
+        int rc = http__problem_render(g->rq, status, rule, title, detail, &body, &len);
+        if (rc)
+                rc = http__send(g->rq, 500, "application/problem+json", body, len);
+        else
+                rc = http_guard_answer_audited(g, &pid, NULL, 1, "denied",
+                                               audit_rule ? audit_rule : rule, status,
+                                               "application/problem+json", body, len, hname, hval);
         return rc ? rc : HTTP_GUARD_DONE;
 }
 
