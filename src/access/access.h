@@ -182,6 +182,20 @@ int access_pepper_path(const char *uri, char *buf, size_t cap, struct pop_err *e
 int access_pepper_load(const char *path, bool create, uint8_t out[ACCESS_PEPPER_LEN],
                        struct pop_err *err) POP_MUST_USE;
 
+/*
+ * The key files beside the database share the pepper's format and protection: ACCESS_KEYFILE_LEN
+ * random bytes as 64 hex digits, mode 0600, created with O_EXCL from libsodium's CSPRNG, refused
+ * when others can read them. access_keyfile_path derives "<db><suffix>" from a store URI;
+ * access_keyfile_load reads (or with create makes) one. `rule` prefixes the rule ids of failures
+ * ("<rule>-path", "-missing", "-mode", "-invalid", "-write") and `what` names the file in
+ * messages. Used for the pepper, the eID key (src/eid) and the outbox key (src/hub).
+ */
+#define ACCESS_KEYFILE_LEN 32
+int access_keyfile_path(const char *uri, const char *suffix, const char *rule, const char *what,
+                        char *buf, size_t cap, struct pop_err *err) POP_MUST_USE;
+int access_keyfile_load(const char *path, bool create, const char *rule, const char *what,
+                        uint8_t out[ACCESS_KEYFILE_LEN], struct pop_err *err) POP_MUST_USE;
+
 /* A token, whole and split into its parts (all NUL-terminated). Wipe it after use. */
 struct access_token {
         char text[ACCESS_TOKEN_MAX + 1];

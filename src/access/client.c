@@ -722,8 +722,17 @@ out:
 
 /* ---- the pepper ---- */
 
-int access_pepper_path(const char *uri, char *buf, size_t cap, struct pop_err *err)
+/* rule + "-" + suffix in buf: the rule ids of one key file's failures. */
+static const char *key_rule(char *buf, size_t cap, const char *rule, const char *suffix)
 {
+        snprintf(buf, cap, "%s-%s", rule, suffix);
+        return buf;
+}
+
+int access_keyfile_path(const char *uri, const char *suffix, const char *rule, const char *what,
+                        char *buf, size_t cap, struct pop_err *err)
+{
+        char r[32];
         if (!uri || !*uri)
                 return pop_fail(err, POP_EINVAL, "store-uri",
                                 "no database given: use --db PATH or set POPID_DB");
@@ -732,26 +741,28 @@ int access_pepper_path(const char *uri, char *buf, size_t cap, struct pop_err *e
         if (strncmp(uri, "sqlite:", 7) == 0)
                 uri += 7;
         if (strstr(uri, "://"))
-                return pop_fail(err, POP_EINVAL, "pepper-path",
-                                "no pepper file can be derived from '%s'", uri);
-        int n = snprintf(buf, cap, "%s.pepper", uri);
+                return pop_fail(err, POP_EINVAL, key_rule(r, sizeof r, rule, "path"),
+                                "no %s file can be derived from '%s'", what, uri);
+        int n = snprintf(buf, cap, "%s%s", uri, suffix);
         if (n < 0 || (size_t)n >= cap)
-                return pop_fail(err, POP_ETOOBIG, "pepper-path", "the database path is too long");
+                return pop_fail(err, POP_ETOOBIG, key_rule(r, sizeof r, rule, "path"),
+                                "the database path is too long");
         return 0;
 }
 
-static int pepper_create(const char *path, uint8_t out[ACCESS_PEPPER_LEN], struct pop_err *err)
+static int keyfile_create(const char *path, const char *rule, const char *what,
+                          uint8_t out[ACCESS_KEYFILE_LEN], struct pop_err *err)
 {
-        char hex[2 * ACCESS_PEPPER_LEN + 2];
-        randombytes_buf(out, ACCESS_PEPPER_LEN);
-        sodium_bin2hex(hex, sizeof hex - 1, out, ACCESS_PEPPER_LEN);
+        char hex[2 * ACCESS_KEYFILE_LEN + 2], r[32];
+        randombytes_buf(out, ACCESS_KEYFILE_LEN);
+        sodium_bin2hex(hex, sizeof hex - 1, out, ACCESS_KEYFILE_LEN);
         size_t n = strlen(hex);
         hex[n++] = '\n';
         int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
         int rc = 0;
         if (fd < 0 || write(fd, hex, n) != (ssize_t)n || fsync(fd) != 0) {
-                rc = pop_fail(err, POP_EIO, "pepper-write", "cannot write the pepper %s: %s", path,
-                              strerror(errno));
+                rc = pop_fail(err, POP_EIO, key_rule(r, sizeof r, rule, "write"),
+                              "cannot write the %s %s: %s", what, path, strerror(errno));
                 if (fd >= 0)
                         unlink(path);
         }
@@ -759,34 +770,33 @@ static int pepper_create(const char *path, uint8_t out[ACCESS_PEPPER_LEN], struc
                 close(fd);
         sodium_memzero(hex, sizeof hex);
         if (rc)
-                sodium_memzero(out, ACCESS_PEPPER_LEN);
+                sodium_memzero(out, ACCESS_KEYFILE_LEN);
         return rc;
 }
 
-int access_pepper_load(const char *path, bool create, uint8_t out[ACCESS_PEPPER_LEN],
-                       struct pop_err *err)
+int access_keyfile_load(const char *path, bool create, const char *rule, const char *what,
+                        uint8_t out[ACCESS_KEYFILE_LEN], struct pop_err *err)
 {
+        char r[32];
         if (sodium_init() < 0)
                 return pop_fail(err, POP_EIO, "sodium", "libsodium cannot start");
         int fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0 && errno == ENOENT && create)
-                return pepper_create(path, out, err);
+                return keyfile_create(path, rule, what, out, err);
         if (fd < 0)
-                return pop_fail(
-                    err, POP_EIO, "pepper-missing",
-                    "cannot open the credential pepper %s: %s (clients' tokens cannot be "
-                    "checked without it)",
-                    path, strerror(errno));
+                return pop_fail(err, POP_EIO, key_rule(r, sizeof r, rule, "missing"),
+                                "cannot open the %s %s: %s", what, path, strerror(errno));
         struct stat sb;
-        char buf[2 * ACCESS_PEPPER_LEN + 8];
+        char buf[2 * ACCESS_KEYFILE_LEN + 8];
         ssize_t n = -1;
         int rc = 0;
         if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-                rc = pop_fail(err, POP_EIO, "pepper-invalid", "%s is not a regular file", path);
+                rc = pop_fail(err, POP_EIO, key_rule(r, sizeof r, rule, "invalid"),
+                              "%s is not a regular file", path);
         } else if (sb.st_mode & 077) {
-                rc = pop_fail(err, POP_EIO, "pepper-mode",
-                              "the pepper %s is readable by others (mode %03o): chmod 600 %s", path,
-                              (unsigned)(sb.st_mode & 0777), path);
+                rc = pop_fail(err, POP_EIO, key_rule(r, sizeof r, rule, "mode"),
+                              "the %s %s is readable by others (mode %03o): chmod 600 %s", what,
+                              path, (unsigned)(sb.st_mode & 0777), path);
         } else {
                 n = read(fd, buf, sizeof buf - 1);
                 if (n >= 0)
@@ -797,13 +807,26 @@ int access_pepper_load(const char *path, bool create, uint8_t out[ACCESS_PEPPER_
                 return rc;
         size_t bin_len = 0;
         const char *end = NULL;
-        if (n < 2 * ACCESS_PEPPER_LEN ||
-            sodium_hex2bin(out, ACCESS_PEPPER_LEN, buf, (size_t)n, NULL, &bin_len, &end) != 0 ||
-            bin_len != ACCESS_PEPPER_LEN || strspn(end, "\r\n") != (size_t)(buf + n - end))
-                rc = pop_fail(err, POP_EIO, "pepper-invalid", "the pepper %s is not 64 hex digits",
-                              path);
+        if (n < 2 * ACCESS_KEYFILE_LEN ||
+            sodium_hex2bin(out, ACCESS_KEYFILE_LEN, buf, (size_t)n, NULL, &bin_len, &end) != 0 ||
+            bin_len != ACCESS_KEYFILE_LEN || strspn(end, "\r\n") != (size_t)(buf + n - end))
+                rc = pop_fail(err, POP_EIO, key_rule(r, sizeof r, rule, "invalid"),
+                              "the %s %s is not 64 hex digits", what, path);
         sodium_memzero(buf, sizeof buf);
         return rc;
+}
+
+int access_pepper_path(const char *uri, char *buf, size_t cap, struct pop_err *err)
+{
+        return access_keyfile_path(uri, ".pepper", "pepper", "pepper", buf, cap, err);
+}
+
+/* Without it, clients' tokens cannot be checked: losing it invalidates every credential. */
+int access_pepper_load(const char *path, bool create, uint8_t out[ACCESS_PEPPER_LEN],
+                       struct pop_err *err)
+{
+        _Static_assert(ACCESS_PEPPER_LEN == ACCESS_KEYFILE_LEN, "the pepper is a key file");
+        return access_keyfile_load(path, create, "pepper", "credential pepper", out, err);
 }
 
 /* ---- clients in the store ---- */

@@ -17,28 +17,14 @@
 
 int eid_key_path(const char *uri, char *buf, size_t cap, struct pop_err *err)
 {
-        if (!uri || !*uri)
-                return pop_fail(err, POP_EINVAL, "store-uri",
-                                "no database given: use --db PATH or set POPID_DB");
-        if (strncmp(uri, "fault:", 6) == 0)
-                uri += 6;
-        if (strncmp(uri, "sqlite:", 7) == 0)
-                uri += 7;
-        if (strstr(uri, "://"))
-                return pop_fail(err, POP_EINVAL, "eid-key-path",
-                                "no eID key file can be derived from '%s'", uri);
-        int n = snprintf(buf, cap, "%s.eid.key", uri);
-        if (n < 0 || (size_t)n >= cap)
-                return pop_fail(err, POP_ETOOBIG, "eid-key-path", "the database path is too long");
-        return 0;
+        return access_keyfile_path(uri, ".eid.key", "eid-key", "eID key", buf, cap, err);
 }
 
-/* The same file format and protection as the token pepper (src/access): 64 hex digits, 0600,
- * created with O_EXCL from libsodium's CSPRNG, refused when others can read it. */
+/* The same file format and protection as the token pepper (src/access key files). */
 int eid_key_load(const char *path, bool create, uint8_t key[EID_KEY_LEN], struct pop_err *err)
 {
-        _Static_assert(EID_KEY_LEN == ACCESS_PEPPER_LEN, "eID key and pepper share a format");
-        return access_pepper_load(path, create, key, err);
+        _Static_assert(EID_KEY_LEN == ACCESS_KEYFILE_LEN, "the eID key is a key file");
+        return access_keyfile_load(path, create, "eid-key", "eID key", key, err);
 }
 
 /* ---- shared helpers ---- */

@@ -6,6 +6,8 @@
  */
 #include "hub/outbox.h"
 
+#include "access/access.h"
+
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -57,76 +59,18 @@ static int64_t wall_ms(void)
 
 int hub_outbox_key_path(const char *uri, char *buf, size_t cap, struct pop_err *err)
 {
-        if (!uri || !*uri)
-                return pop_fail(err, POP_EINVAL, "store-uri",
-                                "no database given: use --db PATH or set POPID_DB");
-        if (strncmp(uri, "fault:", 6) == 0)
-                uri += 6;
-        if (strncmp(uri, "sqlite:", 7) == 0)
-                uri += 7;
-        if (strstr(uri, "://"))
-                return pop_fail(err, POP_EINVAL, "outbox-key-path",
-                                "no outbox key file can be derived from '%s'", uri);
-        int n = snprintf(buf, cap, "%s.outbox.key", uri);
-        if (n < 0 || (size_t)n >= cap)
-                return pop_fail(err, POP_ETOOBIG, "outbox-key-path",
-                                "the database path is too long");
-        return 0;
+        return access_keyfile_path(uri, ".outbox.key", "outbox-key", "outbox key", buf, cap, err);
 }
 
-static int key_create(const char *path, uint8_t out[HUB_OUTBOX_KEY_BYTES], struct pop_err *err)
-{
-        char hex[2 * HUB_OUTBOX_KEY_BYTES + 2];
-        crypto_secretbox_keygen(out);
-        sodium_bin2hex(hex, sizeof hex - 1, out, HUB_OUTBOX_KEY_BYTES);
-        size_t n = strlen(hex);
-        hex[n++] = '\n';
-        int rc = 0;
-        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-        if (fd < 0 || write(fd, hex, n) != (ssize_t)n || fsync(fd) != 0)
-                rc = pop_fail(err, POP_EIO, "outbox-key-write",
-                              "cannot write the outbox key %s: %s", path, strerror(errno));
-        if (fd >= 0)
-                close(fd);
-        sodium_memzero(hex, sizeof hex);
-        return rc;
-}
-
+/* The same file format and protection as the token pepper (src/access key files); a secretbox
+ * key is 32 random bytes like it. */
 int hub_outbox_key_load(const char *path, bool create, uint8_t out[HUB_OUTBOX_KEY_BYTES],
                         struct pop_err *err)
 {
-        if (sodium_init() < 0)
-                return pop_fail(err, POP_EIO, "sodium", "libsodium cannot start");
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0 && errno == ENOENT && create)
-                return key_create(path, out, err);
-        if (fd < 0)
-                return pop_fail(err, POP_EIO, "outbox-key-missing",
-                                "cannot open the outbox key %s: %s", path, strerror(errno));
-        struct stat sb;
-        char buf[2 * HUB_OUTBOX_KEY_BYTES + 8];
-        ssize_t n = -1;
-        int rc = 0;
-        if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode))
-                rc = pop_fail(err, POP_EIO, "outbox-key-invalid", "%s is not a regular file", path);
-        else if (sb.st_mode & 077)
-                rc = pop_fail(err, POP_EIO, "outbox-key-mode",
-                              "the outbox key %s is readable by others (mode %03o): chmod 600 %s",
-                              path, (unsigned)(sb.st_mode & 0777), path);
-        else if ((n = read(fd, buf, sizeof buf - 1)) >= 0)
-                buf[n] = '\0';
-        close(fd);
-        if (rc)
-                return rc;
-        size_t bin_len = 0;
-        const char *end = NULL;
-        if (n < 2 * HUB_OUTBOX_KEY_BYTES ||
-            sodium_hex2bin(out, HUB_OUTBOX_KEY_BYTES, buf, (size_t)n, NULL, &bin_len, &end) != 0 ||
-            bin_len != HUB_OUTBOX_KEY_BYTES || strspn(end, "\r\n") != (size_t)(buf + n - end))
-                rc = pop_fail(err, POP_EIO, "outbox-key-invalid",
-                              "the outbox key %s is not 64 hex digits", path);
-        sodium_memzero(buf, sizeof buf);
-        return rc;
+        _Static_assert(HUB_OUTBOX_KEY_BYTES == ACCESS_KEYFILE_LEN &&
+                           HUB_OUTBOX_KEY_BYTES == crypto_secretbox_KEYBYTES,
+                       "the outbox key is a key file");
+        return access_keyfile_load(path, create, "outbox-key", "outbox key", out, err);
 }
 
 int hub_outbox_seal(const uint8_t key[HUB_OUTBOX_KEY_BYTES], const char *msg, size_t len,
