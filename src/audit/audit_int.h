@@ -47,6 +47,15 @@ enum audit__text {
 };
 bool audit__text_ok(enum audit__text kind, const char *s, size_t len);
 
+/* The pieces of audit__canonicalize, for a request of many entries that share strings
+ * (writer.c): one text of len bytes against its cap (the buffer size, NUL included) and charset;
+ * a field list sorted and deduplicated into out; the subject and time. POP_EINVAL. */
+int audit__check_text(enum audit__text kind, const char *what, const char *in, size_t len,
+                      size_t cap, struct pop_err *err) POP_MUST_USE;
+int audit__canon_fields(const char *in, char out[AUDIT_FIELDS_MAX + 1],
+                        struct pop_err *err) POP_MUST_USE;
+int audit__check_scalars(const struct audit_entry *e, struct pop_err *err) POP_MUST_USE;
+
 /* out = BLAKE2b-256(prev || canonical(e)); e->hash is not read. Any string length is taken. */
 void audit__chain(const uint8_t prev[AUDIT_HASH_BYTES], const struct store_audit_entry *e,
                   uint8_t out[AUDIT_HASH_BYTES]);

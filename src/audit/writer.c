@@ -424,38 +424,122 @@ fail:
         return rc;
 }
 
-/* The bytes of c's strings, NULs included. */
-static size_t canon_bytes(const struct audit__canon *c)
+/* The texts of an entry, in audit__canonicalize's order of checks. */
+enum { T_ACTOR, T_ACTION, T_PURPOSE, T_OUTCOME, T_RULE, T_REQID, T_FIELDS, T_N };
+
+static const struct {
+        enum audit__text kind;
+        const char *what;
+        size_t cap; /* bytes with the NUL, as struct audit__canon's */
+} text_spec[T_N] = {
+    [T_ACTOR] = {AUDIT__T_ACTOR, "actor", AUDIT_ACTOR_MAX + 1},
+    [T_ACTION] = {AUDIT__T_ACTION, "action", AUDIT_ACTION_MAX + 1},
+    [T_PURPOSE] = {AUDIT__T_PURPOSE, "purpose", AUDIT_PURPOSE_MAX + 1},
+    [T_OUTCOME] = {AUDIT__T_OUTCOME, "outcome", sizeof((struct audit__canon *)0)->outcome},
+    [T_RULE] = {AUDIT__T_RULE, "rule", AUDIT_RULE_MAX + 1},
+    [T_REQID] = {AUDIT__T_REQID, "request id", AUDIT_REQID_MAX + 1},
+    [T_FIELDS] = {AUDIT__T_FIELD, "fields", AUDIT_FIELDS_MAX + 1},
+};
+
+static const char *entry_text(const struct audit_entry *e, int t)
 {
-        return strlen(c->actor) + strlen(c->action) + strlen(c->fields) + strlen(c->purpose) +
-               strlen(c->outcome) + strlen(c->rule) + strlen(c->request_id) + 7;
+        const char *s = NULL;
+        switch (t) {
+        case T_ACTOR:
+                s = e->actor;
+                break;
+        case T_ACTION:
+                s = e->action;
+                break;
+        case T_PURPOSE:
+                s = e->purpose;
+                break;
+        case T_OUTCOME:
+                s = e->outcome;
+                break;
+        case T_RULE:
+                s = e->rule;
+                break;
+        case T_REQID:
+                s = e->request_id;
+                break;
+        case T_FIELDS:
+                s = e->fields;
+                break;
+        }
+        return s ? s : "";
 }
 
-static const char *put_text(char **at, const char *s)
+static const char **qentry_text(struct qentry *q, int t)
 {
-        size_t len = strlen(s) + 1;
+        switch (t) {
+        case T_ACTOR:
+                return &q->actor;
+        case T_ACTION:
+                return &q->action;
+        case T_PURPOSE:
+                return &q->purpose;
+        case T_OUTCOME:
+                return &q->outcome;
+        case T_RULE:
+                return &q->rule;
+        case T_REQID:
+                return &q->request_id;
+        default:
+                return &q->fields;
+        }
+}
+
+/* Whether text t of entry e[i] is that of e[i - 1]: the same string (the caller's strings do not
+ * change during the call), or for the field list the same bytes. Such a text is checked and
+ * stored once and the queued entries point at the one copy: the entries of a batch share actor,
+ * action, purpose and request id, and mostly outcome, rule and field list. */
+static bool same_text(const struct audit_entry *e, size_t i, int t)
+{
+        if (i == 0)
+                return false;
+        const char *a = entry_text(&e[i], t), *b = entry_text(&e[i - 1], t);
+        return a == b || (t == T_FIELDS && !strcmp(a, b));
+}
+
+static const char *put_text(char **at, const char *s, size_t len)
+{
         char *p = *at;
         memcpy(p, s, len);
-        *at += len;
+        p[len] = '\0';
+        *at += len + 1;
         return p;
 }
 
 /*
- * A request of the n entries of e, canonical and compact (a queued entry holds its strings'
- * bytes, not the caps). Validates every entry first: nothing is allocated for a bad one.
+ * A request of the n entries of e, canonical and compact: a queued entry holds its strings'
+ * bytes, not the caps, and a text equal to the previous entry's (same_text) is stored once. Each
+ * stored entry is exactly what audit__canonicalize makes of it. A bad entry frees the request:
+ * nothing is queued.
  */
 static int request_new(const struct audit_entry *e, size_t n, audit_done_fn *cb, void *ctx,
                        struct request **out, struct pop_err *err)
 {
-        struct audit__canon c;
         size_t text = 0;
         int rc;
         *out = NULL;
-        for (size_t i = 0; i < n; i++) {
-                if ((rc = audit__canonicalize(&e[i], &c, err)))
-                        return rc;
-                text += canon_bytes(&c);
-        }
+        /* The room: canonical texts are never longer than given ones (a field list only loses
+         * duplicates). Over-long ones are refused here, before any allocation. */
+        for (size_t i = 0; i < n; i++)
+                for (int t = 0; t < T_N; t++) {
+                        if (same_text(e, i, t))
+                                continue;
+                        const char *s = entry_text(&e[i], t);
+                        size_t len = strlen(s);
+                        if (len >= text_spec[t].cap) {
+                                char tmp[AUDIT_FIELDS_MAX + 1];
+                                return t == T_FIELDS
+                                           ? audit__canon_fields(s, tmp, err)
+                                           : audit__check_text(text_spec[t].kind, text_spec[t].what,
+                                                               s, len, text_spec[t].cap, err);
+                        }
+                        text += len + 1;
+                }
         size_t head = sizeof(struct request) + n * sizeof(struct qentry);
         struct request *r = malloc(head + n * sizeof(int64_t) + text);
         if (!r)
@@ -466,26 +550,42 @@ static int request_new(const struct audit_entry *e, size_t n, audit_done_fn *cb,
         r->n = n;
         r->seqs = (int64_t *)((char *)r + head);
         char *at = (char *)(r->seqs + n);
+        int64_t now = 0;
         for (size_t i = 0; i < n; i++) {
-                /* One entry: c still holds it from the first pass. */
-                if (n > 1 && (rc = audit__canonicalize(&e[i], &c, err))) {
-                        free(r);
-                        return rc;
-                }
                 struct qentry *q = &r->e[i];
-                q->actor = put_text(&at, c.actor);
-                q->action = put_text(&at, c.action);
-                q->fields = put_text(&at, c.fields);
-                q->purpose = put_text(&at, c.purpose);
-                q->outcome = put_text(&at, c.outcome);
-                q->rule = put_text(&at, c.rule);
-                q->request_id = put_text(&at, c.request_id);
-                q->time_ms = c.time_ms;
-                q->subject = c.subject;
+                for (int t = 0; t < T_N; t++) {
+                        const char **dst = qentry_text(q, t);
+                        if (same_text(e, i, t)) {
+                                *dst = *qentry_text(&r->e[i - 1], t);
+                                continue;
+                        }
+                        const char *s = entry_text(&e[i], t);
+                        if (t == T_FIELDS) {
+                                char f[AUDIT_FIELDS_MAX + 1];
+                                if ((rc = audit__canon_fields(s, f, err)))
+                                        goto fail;
+                                *dst = put_text(&at, f, strlen(f));
+                                continue;
+                        }
+                        size_t len = strlen(s);
+                        if ((rc = audit__check_text(text_spec[t].kind, text_spec[t].what, s, len,
+                                                    text_spec[t].cap, err)))
+                                goto fail;
+                        *dst = put_text(&at, s, len);
+                }
+                if ((rc = audit__check_scalars(&e[i], err)))
+                        goto fail;
+                if (!e[i].time_ms && !now)
+                        now = audit__now_ms(); /* the request's entries are queued at once */
+                q->time_ms = e[i].time_ms ? e[i].time_ms : now;
+                q->subject = e[i].subject;
                 q->seq = 0;
         }
         *out = r;
         return 0;
+fail:
+        free(r);
+        return rc;
 }
 
 int audit_log_async(struct audit *a, const struct audit_entry *e, size_t n, audit_done_fn *cb,

@@ -229,6 +229,113 @@ static void test_format_known_answer(void **state)
                          1);
 }
 
+/* audit__chain hashes what the format says whether the entry fits its one-shot buffer or not
+ * (a stored entry being verified may hold any length). */
+static void test_chain_long_entry(void **state)
+{
+        (void)state;
+        static char fields[5000], purpose[300];
+        memset(fields, 'f', sizeof fields - 1);
+        memset(purpose, 'p', sizeof purpose - 1);
+        for (int big = 0; big < 2; big++) {
+                struct store_audit_entry e = {.seq = 7,
+                                              .time_ms = 1795428000123LL,
+                                              .actor = "client:x",
+                                              .subject = 1090012345LL,
+                                              .action = "person.read",
+                                              .fields = big ? fields : "dob,name",
+                                              .purpose = purpose,
+                                              .outcome = "ok",
+                                              .rule = NULL,
+                                              .request_id = "r"};
+                static uint8_t buf[8192];
+                uint8_t prev[32], want[32], got[32];
+                for (int i = 0; i < 32; i++)
+                        prev[i] = (uint8_t)i;
+                size_t n = 32;
+                memcpy(buf, prev, 32);
+                buf[n++] = 1;
+                n += put_be(buf + n, 7);
+                n += put_be(buf + n, 1795428000123ULL);
+                n += put_be(buf + n, 1090012345ULL);
+                n += put_str(buf + n, "client:x");
+                n += put_str(buf + n, "person.read");
+                n += put_str(buf + n, e.fields);
+                n += put_str(buf + n, purpose);
+                n += put_str(buf + n, "ok");
+                n += put_str(buf + n, "");
+                n += put_str(buf + n, "r");
+                assert_true(big ? n > 4096 : n < 4096);
+                crypto_generichash(want, 32, buf, n, NULL, 0);
+                audit__chain(prev, &e, got);
+                assert_memory_equal(got, want, 32);
+        }
+}
+
+/* A request whose entries share strings (as a batch's do: one actor, purpose and request id
+ * given by pointer, field lists equal in different buffers, outcomes and rules varying) stores
+ * every entry exactly as one request per entry would; a bad entry anywhere refuses the whole
+ * request, shared strings or not. */
+static void test_many_shared_strings(void **state)
+{
+        (void)state;
+        fresh("");
+        struct audit *a = open_audit(0, 0);
+        struct pop_err err = {0};
+        enum { N = 40 };
+        struct audit_entry e[N];
+        char fields[N][32];
+        for (int i = 0; i < N; i++) {
+                snprintf(fields[i], sizeof fields[i], "%s",
+                         i % 7 == 3   ? "sex,dob,name,dob"
+                         : i % 5 == 0 ? "name"
+                                      : "name,dob");
+                e[i] = (struct audit_entry){.actor = "client:bank-abc",
+                                            .subject = 1090000000LL + i,
+                                            .action = "auth.verify-batch",
+                                            .fields = fields[i],
+                                            .purpose = "kyc",
+                                            .outcome = i % 4 == 1 ? "not-found" : "ok",
+                                            .rule = i % 4 == 1 ? "pid-unknown" : "",
+                                            .request_id = i < 20 ? "txn-1" : "txn-2"};
+        }
+        int64_t seqs[N];
+        /* A bad entry in the middle: a field list, then a subject, then an actor of its own. */
+        snprintf(fields[17], sizeof fields[17], "name,,dob");
+        assert_int_equal(audit_log_many(a, e, N, seqs, &err), POP_EINVAL);
+        snprintf(fields[17], sizeof fields[17], "sex,dob,name,dob");
+        e[30].subject = -1;
+        assert_int_equal(audit_log_many(a, e, N, seqs, &err), POP_EINVAL);
+        e[30].subject = 1090000030LL;
+        e[31].actor = "bad\x01" "actor";
+        assert_int_equal(audit_log_many(a, e, N, seqs, &err), POP_EINVAL);
+        e[31].actor = "client:bank-abc";
+        assert_int_equal(audit_log_many(a, e, N, seqs, &err), 0);
+        /* The same entries one request each, for comparison. */
+        for (int i = 0; i < N; i++)
+                assert_int_equal(audit_log(a, &e[i], NULL, &err), 0);
+        close_audit(a);
+        assert_int_equal(seqs[0], 1);
+        assert_int_equal(seqs[N - 1], N);
+        assert_int_equal(sql_int("SELECT count(*) FROM audit_entry"), 2 * N);
+        /* Entry i of the shared request equals entry N + i field by field (time aside). */
+        assert_int_equal(sql_int("SELECT count(*) FROM audit_entry x JOIN audit_entry y"
+                                 " ON y.seq = x.seq + 40 WHERE x.seq <= 40 AND x.actor = y.actor"
+                                 " AND x.subject = y.subject AND x.action = y.action"
+                                 " AND x.fields = y.fields AND x.purpose = y.purpose"
+                                 " AND x.outcome = y.outcome AND x.rule = y.rule"
+                                 " AND x.request_id = y.request_id"),
+                         N);
+        assert_int_equal(sql_int("SELECT count(*) FROM audit_entry WHERE fields = 'dob,name,sex'"),
+                         2 * 6);
+        assert_int_equal(sql_int("SELECT count(*) FROM audit_entry WHERE request_id = 'txn-2'"
+                                 " AND seq <= 40"),
+                         20);
+        struct audit_verify_result res;
+        assert_int_equal(verify(&res), 0);
+        assert_int_equal(res.entries, 2 * N);
+}
+
 static void test_validation(void **state)
 {
         (void)state;
@@ -1207,6 +1314,8 @@ int main(void)
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_format_known_answer),
             cmocka_unit_test(test_validation),
+            cmocka_unit_test(test_chain_long_entry),
+            cmocka_unit_test(test_many_shared_strings),
             cmocka_unit_test(test_chain_and_checkpoints),
             cmocka_unit_test(test_empty_log_verifies),
             cmocka_unit_test(test_tamper_field),
