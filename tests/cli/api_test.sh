@@ -7,20 +7,7 @@
 # pagination; the access log showing this test's reads with client, fields and purpose;
 # /metrics per-client counters and the audit queue gauge; nothing stored changing after bad
 # input; and `popid audit verify` after a graceful stop.
-set -u
-popid=${POPID:?set POPID to the binary}
-dir=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
-  rm -rf "$dir"
-}
-trap cleanup EXIT
-fails=0 passes=0
-ok() { passes=$((passes + 1)); }
-bad() { fails=$((fails + 1)); echo "FAIL: $*" >&2; }
-check() { local d=$1; shift; if "$@"; then ok; else bad "$d"; fi; }
-eq() { local d=$1; if [ "$2" = "$3" ]; then ok; else bad "$d: got '$2', want '$3'"; fi; }
+. "$(dirname "$0")/lib.sh"
 
 db="$dir/r.db"
 "$popid" init --db "$db" >/dev/null 2>&1 || { echo "FAIL: init" >&2; exit 1; }
@@ -28,13 +15,7 @@ db="$dir/r.db"
 
 ALL=pid,name,dob,sex,birth_province,hometown,nationality,ethnicity,religion,father,mother,spouse,children,status,death_date,permanent_residence,temporary_residence,household,cards,record
 # client ID ARGS...: adds a client, its token in $dir/ID.tok
-client() {
-  local id=$1; shift
-  "$popid" client add --db "$db" --id "$id" --name "$id" --kind ministry "$@" 2>"$dir/$id.err" |
-    jq -r .token >"$dir/$id.tok"
-  grep -q '^popid_' "$dir/$id.tok" || bad "client add $id: $(grep -v 'shown once\|not be shown' "$dir/$id.err" | head -3)"
-}
-tok() { cat "$dir/$1.tok"; }
+client() { client_add ministry "$1" --db "$db" "${@:2}"; }
 client full --roles reader --fields "$ALL" --grants search,confirmation --purposes kyc,tax --rate 10000 --burst 10000
 client narrow --roles reader --fields pid,name,dob --grants search --purposes kyc --rate 10000 --burst 10000
 client verif --roles verifier --fields pid,name --purposes kyc --rate 10000 --burst 10000
@@ -48,24 +29,9 @@ for f in "${FIELDS[@]}"; do
   client "f-${f//_/-}" --roles reader --fields "pid,$f" --grants search --purposes kyc --rate 10000 --burst 10000
 done
 
-"$popid" serve --db "$db" --listen 127.0.0.1:0 --max-body 4096 >"$dir/s.out" 2>"$dir/s.err" &
-spid=$!
-pids+=("$spid")
-for _ in $(seq 200); do [ -s "$dir/s.out" ] && break; sleep 0.02; done
-port=$(jq -r .port "$dir/s.out")
-[[ "$port" =~ ^[0-9]+$ ]] || { echo "FAIL: serve did not start: $(cat "$dir/s.err")" >&2; exit 1; }
-B="http://127.0.0.1:$port"
+serve_start --db "$db" --max-body 4096
+B=$url
 
-# req CLIENT ARGS...: curl as CLIENT ("-" for none): $code, $body, $hdr.
-req() {
-  local c=$1; shift
-  local auth=()
-  [ "$c" != - ] && auth=(-H "Authorization: Bearer $(tok "$c")")
-  code=$(curl -s -o "$dir/body" -D "$dir/hdr" -w '%{http_code}' "${auth[@]}" "$@")
-  body=$(cat "$dir/body")
-  hdr=$(tr -d '\r' <"$dir/hdr")
-}
-header() { awk -v h="$(tr '[:upper:]' '[:lower:]' <<<"$1"):" 'tolower($1) == h { sub(/^[^:]*: */, ""); print; exit }' <<<"$hdr"; }
 # problem STATUS RULE: the last answer is that problem, with only the problem's keys.
 problem() {
   eq "status for $2" "$code" "$1"
@@ -270,5 +236,4 @@ eq "serve exits 0" "$rc" 0
 "$popid" audit verify --db "$db" >"$dir/verify" 2>&1
 eq "audit verify passes" "$?" 0
 
-echo "api_test: $passes passed, $fails failed"
-[ "$fails" -eq 0 ]
+finish

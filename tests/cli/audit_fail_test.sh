@@ -8,19 +8,7 @@
 # does not exist (its 404 is itself an audited answer). Nothing of the failed batches is stored;
 # once the lock is released the same read answers 200 and is logged, and `popid audit verify`
 # passes. No test-only hook: the failure is a real one of the store.
-set -u
-popid=${POPID:?set POPID to the binary}
-dir=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
-  rm -rf "$dir"
-}
-trap cleanup EXIT
-fails=0 passes=0
-ok() { passes=$((passes + 1)); }
-bad() { fails=$((fails + 1)); echo "FAIL: $*" >&2; }
-eq() { local d=$1; if [ "$2" = "$3" ]; then ok; else bad "$d: got '$2', want '$3'"; fi; }
+. "$(dirname "$0")/lib.sh"
 
 db="$dir/r.db"
 "$popid" init --db "$db" >/dev/null 2>&1 || { echo "FAIL: init" >&2; exit 1; }
@@ -36,13 +24,8 @@ name=$(sqlite3 "$db" "SELECT full_name FROM person WHERE pid = $((10#$pid))")
 # A well-formed personal ID that is not in the registry: the same province/century/sex code.
 missing=$(sqlite3 "$db" "SELECT printf('%012d', max(pid) + 1) FROM person WHERE pid / 1000000 = $((10#$pid)) / 1000000")
 
-"$popid" serve --db "$db" --listen 127.0.0.1:0 >"$dir/s.out" 2>"$dir/s.err" &
-spid=$!
-pids+=("$spid")
-for _ in $(seq 200); do [ -s "$dir/s.out" ] && break; sleep 0.02; done
-port=$(jq -r .port "$dir/s.out")
-[[ "$port" =~ ^[0-9]+$ ]] || { echo "FAIL: serve did not start: $(cat "$dir/s.err")" >&2; exit 1; }
-B="http://127.0.0.1:$port"
+serve_start --db "$db"
+B=$url
 get() { # OUT PID: status code into OUT.code, body into OUT
   curl -s -o "$dir/$1" -w '%{http_code}' -H "Authorization: Bearer $tok" \
     "$B/v1/persons/$2?purpose=kyc" >"$dir/$1.code"
@@ -103,5 +86,4 @@ wait "$spid"
 eq "serve stops cleanly" "$?" 0
 if "$popid" audit verify --db "$db" >"$dir/verify" 2>&1; then ok; else bad "audit verify: $(cat "$dir/verify")"; fi
 
-echo "audit_fail_test: $passes passed, $fails failed"
-[ "$fails" -eq 0 ]
+finish

@@ -4,24 +4,10 @@
 # untouched log and names the first bad seq (exit 5) once the database is edited behind popid's
 # back; an export verifies with only the public key, and fails once edited; a read whose entry
 # cannot be written prints nothing; `popid audit log` shows a person's access log.
-set -u
-popid=${POPID:?set POPID to the binary}
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
+. "$(dirname "$0")/lib.sh"
+
 export POPID_DB="$dir/r.db" POPID_ACTOR="test:audit-cli"
 unset POPID_PURPOSE POPID_AUDIT_KEY
-fails=0 passes=0
-
-ok() { passes=$((passes + 1)); }
-bad() { fails=$((fails + 1)); echo "FAIL: $*" >&2; }
-# expect CODE CMD...: runs popid, checks the exit code; stdout in $out, stderr in $err.
-expect() {
-  local want=$1; shift
-  out=$("$popid" "$@" 2>"$dir/stderr"); local rc=$?
-  err=$(cat "$dir/stderr")
-  if [ "$rc" -eq "$want" ]; then ok; else bad "popid $* exited $rc, expected $want: $err"; fi
-}
-check() { local d=$1; shift; if "$@"; then ok; else bad "$d"; fi; }
 q() { sqlite3 "$POPID_DB.audit" "$1"; } # the audit log has a database of its own
 err_has() { [[ "$err" == *"$1"* ]]; }
 
@@ -174,5 +160,4 @@ mv "$dir/key.away" "$POPID_DB.audit.key"
 expect 0 person show 001080000001
 expect 0 audit verify
 
-echo "audit_test: $passes passed, $fails failed"
-[ "$fails" -eq 0 ]
+finish

@@ -7,33 +7,14 @@
 # the registry's public JWK (`popid key show`, ES256 verified with python3's cryptography), and
 # the access log showing each verification. POST /v1/auth/verify-batch: CSV and JSONL with good
 # and malformed lines answered in order with line numbers, and its audit entries.
-set -u
-popid=${POPID:?set POPID to the binary}
-dir=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
-  rm -rf "$dir"
-}
-trap cleanup EXIT
-fails=0 passes=0
-ok() { passes=$((passes + 1)); }
-bad() { fails=$((fails + 1)); echo "FAIL: $*" >&2; }
-check() { local d=$1; shift; if "$@"; then ok; else bad "$d"; fi; }
-eq() { local d=$1; if [ "$2" = "$3" ]; then ok; else bad "$d: got '$2', want '$3'"; fi; }
+. "$(dirname "$0")/lib.sh"
 
 db="$dir/r.db"
 "$popid" init --db "$db" >/dev/null 2>&1 || { echo "FAIL: init" >&2; exit 1; }
 "$popid" demo --db "$db" >/dev/null 2>&1 || { echo "FAIL: demo" >&2; exit 1; }
 "$popid" export --db "$db" >"$dir/people.jsonl" 2>/dev/null || { echo "FAIL: export" >&2; exit 1; }
 
-client() {
-  local id=$1; shift
-  "$popid" client add --db "$db" --id "$id" --name "$id" --kind bank "$@" 2>"$dir/$id.err" |
-    jq -r .token >"$dir/$id.tok"
-  grep -q '^popid_' "$dir/$id.tok" || bad "client add $id: $(head -3 "$dir/$id.err")"
-}
-tok() { cat "$dir/$1.tok"; }
+client() { client_add bank "$1" --db "$db" "${@:2}"; }
 client bank --roles verifier --fields pid,name,dob,sex,permanent_residence --grants verify_codes --purposes kyc --rate 10000 --burst 10000
 client telco --roles verifier --fields pid,name,dob --purposes kyc --rate 10000 --burst 10000
 client reader --roles reader --fields pid,name,dob --purposes kyc --rate 10000 --burst 10000
@@ -46,21 +27,9 @@ oprov=$([ "$lprov" = 01 ] && echo 79 || echo 01)
 client inscope --roles verifier --fields pid,name,dob --purposes kyc --provinces "$lprov" --rate 10000 --burst 10000
 client outscope --roles verifier --fields pid,name,dob --purposes kyc --provinces "$oprov" --rate 10000 --burst 10000
 
-"$popid" serve --db "$db" --listen 127.0.0.1:0 --max-body 4096 >"$dir/s.out" 2>"$dir/s.err" &
-spid=$!
-pids+=("$spid")
-for _ in $(seq 200); do [ -s "$dir/s.out" ] && break; sleep 0.02; done
-port=$(jq -r .port "$dir/s.out")
-[[ "$port" =~ ^[0-9]+$ ]] || { echo "FAIL: serve did not start: $(cat "$dir/s.err")" >&2; exit 1; }
-B="http://127.0.0.1:$port"
+serve_start --db "$db" --max-body 4096
+B=$url
 
-req() {
-  local c=$1; shift
-  local auth=()
-  [ "$c" != - ] && auth=(-H "Authorization: Bearer $(tok "$c")")
-  code=$(curl -s -o "$dir/body" -D "$dir/hdr" -w '%{http_code}' "${auth[@]}" "$@")
-  body=$(cat "$dir/body")
-}
 V="$B/v1/auth/verify?purpose=kyc"
 verify() { local c=$1; shift; req "$c" -X POST -H 'Content-Type: application/json' --data-binary "$1" "$V"; }
 problem() {
@@ -314,5 +283,4 @@ check "batch lines are in the access log" test "$(jq '[.entries[] | select(.acti
 
 kill -TERM "$spid"
 wait "$spid" 2>/dev/null
-echo "auth_test: $passes passed, $fails failed"
-[ "$fails" -eq 0 ]
+finish

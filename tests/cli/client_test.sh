@@ -4,29 +4,14 @@
 # named), show/list never revealing a secret or its hash, the raw database never holding a
 # token, rotation with and without grace (checked with `client auth`), disable/enable,
 # grant/revoke/set, and the catalogue listing.
-set -u
-popid=${POPID:?set POPID to the binary}
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-export POPID_DB="$dir/r.db" POPID_ACTOR="test:cli"
-fails=0 passes=0
+. "$(dirname "$0")/lib.sh"
 
-ok() { passes=$((passes + 1)); }
-bad() { fails=$((fails + 1)); echo "FAIL: $*" >&2; }
-# expect CODE CMD...: runs popid, checks the exit code; stdout in $out, stderr in $err.
-expect() {
-  local want=$1; shift
-  out=$("$popid" "$@" 2>"$dir/stderr"); local rc=$?
-  err=$(cat "$dir/stderr")
-  if [ "$rc" -eq "$want" ]; then ok; else bad "popid $* exited $rc, expected $want: $err"; fi
-}
+export POPID_DB="$dir/r.db" POPID_ACTOR="test:cli"
 # auth TOKEN: `popid client auth` with the token on stdin; the JSON in $out, exit code in $arc.
 auth() {
   out=$(printf '%s\n' "$1" | "$popid" client auth --compact 2>"$dir/stderr"); arc=$?
   err=$(cat "$dir/stderr")
 }
-check() { local d=$1; shift; if "$@"; then ok; else bad "$d"; fi; }
-has_rule() { [[ "$err" == *"[$1]"* ]]; }
 names() { [[ "$err" == *"$1"* ]]; }
 
 expect 0 client help
@@ -201,5 +186,4 @@ mv "$dir/pepper.bak" "$POPID_DB.pepper"
 expect 2 client frobnicate
 expect 2 client
 
-echo "client_test: $passes passed, $fails failed"
-[ "$fails" -eq 0 ]
+finish

@@ -6,22 +6,14 @@
 # acknowledged with, with actor client:<id>, its idempotency record, and its audit entry (the
 # response's request id, outcome ok); retrying every key once (acknowledged or not) returns
 # the kept answer or applies once; `popid check` and `popid audit verify` pass.
-set -u
-popid=${POPID:?set POPID to the binary}
-dir=$(mktemp -d)
-pids=()
+. "$(dirname "$0")/lib.sh"
+
 cleanup() {
   touch "$dir/stop"
   for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
   wait 2>/dev/null
   rm -rf "$dir"
 }
-trap cleanup EXIT
-fails=0 passes=0
-ok() { passes=$((passes + 1)); }
-bad() { fails=$((fails + 1)); echo "FAIL: $*" >&2; }
-check() { local d=$1; shift; if "$@"; then ok; else bad "$d"; fi; }
-
 CYCLES=${CRASH_CYCLES:-5}
 WRITERS=${CRASH_WRITERS:-4}
 export POPID_DB="$dir/r.db"
@@ -39,15 +31,7 @@ mapfile -t carded <"$dir/carded"
 mapfile -t uncarded <"$dir/uncarded"
 [ "${#carded[@]}" -gt 10 ] || { echo "FAIL: too few demo people with cards" >&2; exit 1; }
 
-start() {
-  rm -f "$dir/srv.out"
-  "$popid" serve --listen 127.0.0.1:0 --threads 4 >"$dir/srv.out" 2>>"$dir/srv.err" &
-  srv=$!
-  pids+=("$srv")
-  for _ in $(seq 250); do [ -s "$dir/srv.out" ] && break; sleep 0.02; done
-  port=$(jq -r .port "$dir/srv.out" 2>/dev/null)
-  [[ "$port" =~ ^[0-9]+$ ]] || { echo "FAIL: serve did not start: $(tail -3 "$dir/srv.err")" >&2; exit 1; }
-}
+start() { serve_start --threads 4; srv=$spid; }
 
 # post PORT KEY BODY: one attempt; prints "code request-id seq".
 post() {

@@ -8,21 +8,7 @@
 # e-mail-only account and for an unlock code; a message queued while no server runs is delivered
 # once one starts; --show-code queues nothing; the code never appears in clear in the database,
 # its WAL or the audit files; the audit log has the delivery.
-set -u
-popid=${POPID:?set POPID to the binary}
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-dir=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
-  rm -rf "$dir"
-}
-trap cleanup EXIT
-fails=0 passes=0
-ok() { passes=$((passes + 1)); }
-bad() { fails=$((fails + 1)); echo "FAIL: $*" >&2; }
-check() { local d=$1; shift; if "$@"; then ok; else bad "$d"; fi; }
-eq() { local d=$1; if [ "$2" = "$3" ]; then ok; else bad "$d: got '$2', want '$3'"; fi; }
+. "$(dirname "$0")/lib.sh"
 
 export POPID_DB="$dir/r.db" POPID_ACTOR="test:eid-notify"
 "$popid" init >/dev/null 2>&1 || { echo "FAIL: init" >&2; exit 1; }
@@ -36,27 +22,10 @@ A=${adults[0]} B=${adults[1]} C=${adults[2]} D=${adults[3]} E=${adults[4]}
 umask 077
 printf 'gateway-shared-secret\n' >"$dir/secret"
 rpid=
-start_receiver() {
-  rm -f "$dir/rport"
-  python3 "$here/otp_receiver.py" "$dir/rport" "$dir/received.jsonl" "$dir/secret" \
-    "$dir/plan" 2>"$dir/receiver.err" &
-  rpid=$!
-  pids+=("$rpid")
-  for _ in $(seq 250); do [ -s "$dir/rport" ] && break; sleep 0.02; done
-  rport=$(cat "$dir/rport" 2>/dev/null)
-  [[ "$rport" =~ ^[0-9]+$ ]] || { echo "FAIL: receiver: $(cat "$dir/receiver.err")" >&2; exit 1; }
-}
 spid=
 start_server() {
-  : >"$dir/s.out"
-  "$popid" serve --listen 127.0.0.1:0 --notify-url "http://127.0.0.1:$rport/hook" \
-    --notify-secret "$dir/secret" --notify-backoff-ms 100 --notify-attempts 4 \
-    >"$dir/s.out" 2>>"$dir/s.err" &
-  spid=$!
-  pids+=("$spid")
-  for _ in $(seq 250); do [ -s "$dir/s.out" ] && break; sleep 0.02; done
-  port=$(jq -r .port "$dir/s.out" 2>/dev/null)
-  [[ "$port" =~ ^[0-9]+$ ]] || { echo "FAIL: serve: $(cat "$dir/s.err")" >&2; exit 1; }
+  serve_start --notify-url "http://127.0.0.1:$rport/hook" --notify-secret "$dir/secret" \
+    --notify-backoff-ms 100 --notify-attempts 4
 }
 # Waits (bounded, not a timing assertion) until the receiver logged a 200 for a message of topic
 # to a destination; prints that line.
@@ -86,7 +55,7 @@ delivered() {
   codes+=("$dcode")
 }
 
-start_receiver
+receiver_start
 start_server
 
 # ---- 1. request via the CLI while the server runs -> the receiver gets the code -> activate ----
@@ -168,5 +137,4 @@ for f in "$dir"/r.db*; do
   done
 done
 
-echo "eid_notify_test: $passes passed, $fails failed"
-[ "$fails" -eq 0 ]
+finish

@@ -5,15 +5,9 @@
 # (a wrong code, then the right one, then its reuse), password policy and login (secrets on
 # stdin, never in argv), TOTP enrolment output, lock/unlock with a code, suspend/reinstate, show,
 # the audit log naming every step, no secret in the database files, and the eID key file's mode.
-set -u
-popid=${POPID:?set POPID to the binary}
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-export POPID_DB="$dir/r.db" POPID_ACTOR="test:cli"
-fails=0 passes=0
+. "$(dirname "$0")/lib.sh"
 
-ok() { passes=$((passes + 1)); }
-bad() { fails=$((fails + 1)); echo "FAIL: $*" >&2; }
+export POPID_DB="$dir/r.db" POPID_ACTOR="test:cli"
 # expect CODE [STDIN] -- CMD...: runs popid with STDIN, checks the exit code; $out and $err.
 expect() {
   local want=$1 input=$2; shift 3
@@ -21,8 +15,6 @@ expect() {
   err=$(cat "$dir/stderr")
   if [ "$rc" -eq "$want" ]; then ok; else bad "popid $* exited $rc, expected $want: $err"; fi
 }
-check() { local d=$1; shift; if "$@"; then ok; else bad "$d"; fi; }
-has_rule() { [[ "$err" == *"[$1]"* ]]; }
 
 "$popid" init --authority "Test" >/dev/null 2>&1 || { echo "init failed" >&2; exit 1; }
 "$popid" demo --people 60 --seed 3 >/dev/null 2>&1 || { echo "demo failed" >&2; exit 1; }
@@ -109,5 +101,4 @@ for f in "$dir"/r.db*; do
 done
 check "the eID key file is private" test "$(stat -c %a "$dir/r.db.eid.key")" = 600
 
-echo "eid_test: $passes passed, $fails failed"
-[ "$fails" -eq 0 ]
+finish

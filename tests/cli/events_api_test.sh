@@ -6,19 +6,7 @@
 # reuse, the journal's actor client:<id>, audit entries per subject; GET /v1/changes paging
 # (stable, no duplicates), province scope (a scoped client never sees another province's
 # changes), field grants (ungranted keys never appear), cursor checks; audit verify at the end.
-set -u
-popid=${POPID:?set POPID to the binary}
-dir=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
-  rm -rf "$dir"
-}
-trap cleanup EXIT
-fails=0 passes=0
-ok() { passes=$((passes + 1)); }
-bad() { fails=$((fails + 1)); echo "FAIL: $*" >&2; }
-check() { local d=$1; shift; if "$@"; then ok; else bad "$d"; fi; }
+. "$(dirname "$0")/lib.sh"
 
 export POPID_DB="$dir/r.db"
 "$popid" init >/dev/null 2>&1 || { echo "FAIL: init" >&2; exit 1; }
@@ -49,12 +37,8 @@ client read-all --roles reader --purposes statistics --provinces all --rate 1000
   --fields pid,status --grants changes
 client no-feed --roles reader --purposes statistics --provinces all --rate 10000 --fields pid,name
 
-"$popid" serve --listen 127.0.0.1:0 --max-body 4096 >"$dir/srv.out" 2>"$dir/srv.err" &
-pids+=($!)
-for _ in $(seq 200); do [ -s "$dir/srv.out" ] && break; sleep 0.02; done
-port=$(jq -r .port "$dir/srv.out" 2>/dev/null)
-[[ "$port" =~ ^[0-9]+$ ]] || { echo "FAIL: serve did not start: $(cat "$dir/srv.err")" >&2; exit 1; }
-base="http://127.0.0.1:$port"
+serve_start --max-body 4096
+base=$url
 
 # post TOKEN JSON [KEY]: POST /v1/events; status in $code, body in $body, headers in $hdr.
 post() {
@@ -73,7 +57,6 @@ feed() {
     -H "Authorization: Bearer $1")
   body=$(cat "$dir/body")
 }
-header() { awk -v h="$(tr '[:upper:]' '[:lower:]' <<<"$1"):" 'tolower($1) == h { sub(/^[^:]*: */, ""); print; exit }' <<<"$hdr"; }
 problem() {
   check "status $1 (got $code: $body)" test "$code" = "$1"
   check "type $2 (got $(jq -r .type <<<"$body" 2>/dev/null))" \
@@ -236,5 +219,4 @@ kill -TERM "${pids[0]}"; wait "${pids[0]}" 2>/dev/null
 "$popid" audit verify >/dev/null 2>&1; check "audit verify" test $? -eq 0
 "$popid" check >/dev/null 2>&1; check "integrity check" test $? -eq 0
 
-echo "events_api_test: $passes passed, $fails failed"
-[ "$fails" -eq 0 ]
+finish

@@ -2,15 +2,9 @@
 # CLI integration test of `popid gen`: usage errors (exit 2, one clear line), exactly N lines,
 # the CSV header of docs/FORMATS.md, the same people in JSONL and CSV, the same bytes for the same
 # seed (sha256sum) and other bytes for another seed or date, --out, and a write error (exit 1).
-set -u
-popid=${POPID:?set POPID to the binary}
-src=${POPID_SOURCE_DIR:-.}
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-fails=0 passes=0
+. "$(dirname "$0")/lib.sh"
 
-ok() { passes=$((passes + 1)); }
-bad() { fails=$((fails + 1)); echo "FAIL: $*" >&2; }
+src=${POPID_SOURCE_DIR:-.}
 # expect CODE ARGS...: runs popid gen, checks the exit code; stderr in $err.
 expect() {
   local want=$1; shift
@@ -18,7 +12,6 @@ expect() {
   err=$(cat "$dir/err")
   if [ "$rc" -eq "$want" ]; then ok; else bad "popid gen $* exited $rc, expected $want: $err"; fi
 }
-check() { local d=$1; shift; if "$@"; then ok; else bad "$d"; fi; }
 
 # -- usage errors: exit 2, a message naming the problem, nothing on stdout
 usage_cases=(
@@ -106,5 +99,4 @@ if [ -w /dev/full ]; then
   check "a full disk is reported" grep -qF "failed" "$dir/err"
 fi
 
-echo "gen_test: $passes passed, $fails failed"
-[ "$fails" -eq 0 ]
+finish

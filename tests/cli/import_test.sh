@@ -5,23 +5,11 @@
 # (an import of a big file killed with -9 at random moments leaves exactly the registry it
 # started from, which still passes `popid check`, and a full import then succeeds), and, when
 # `popid gen` is built, gen → import → export keeps every person's fields.
-set -u
-popid=${POPID:?set POPID to the binary}
-dir=$(mktemp -d)
+. "$(dirname "$0")/lib.sh"
+
 bg=""
 trap '[ -n "$bg" ] && kill -9 $bg 2>/dev/null; rm -rf "$dir"' EXIT
 export POPID_DB="$dir/r.db" POPID_ACTOR="test:import"
-fails=0 passes=0
-
-ok() { passes=$((passes + 1)); }
-bad() { fails=$((fails + 1)); echo "FAIL: $*" >&2; }
-expect() {
-  local want=$1; shift
-  out=$("$popid" "$@" 2>"$dir/stderr"); local rc=$?
-  err=$(cat "$dir/stderr")
-  if [ "$rc" -eq "$want" ]; then ok; else bad "popid $* exited $rc, expected $want: $err"; fi
-}
-check() { local d=$1; shift; if "$@"; then ok; else bad "$d"; fi; }
 persons() { "$popid" check --compact --db "${1:-$POPID_DB}" | jq -r .persons; }
 
 # gen N SEED FORMAT [BASE]: families (a head, a spouse naming him back, children after their
@@ -190,5 +178,4 @@ if "$popid" gen --people 10 --seed 1 --format jsonl >/dev/null 2>&1; then
     test "$(jq -nc "$groups" "$dir/gen.jsonl" | md5sum)" = "$(jq -nc "$groups" "$dir/gen-out.jsonl" | md5sum)"
 fi
 
-echo "$passes passed, $fails failed"
-[ "$fails" -eq 0 ]
+finish

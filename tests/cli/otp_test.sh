@@ -8,21 +8,7 @@
 # an undelivered message -> delivered after the restart; refusals (deceased, no account,
 # suspended account, role, rate limit with Retry-After); the access log shows request, delivery
 # attempts and eKYC.
-set -u
-popid=${POPID:?set POPID to the binary}
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-dir=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
-  rm -rf "$dir"
-}
-trap cleanup EXIT
-fails=0 passes=0
-ok() { passes=$((passes + 1)); }
-bad() { fails=$((fails + 1)); echo "FAIL: $*" >&2; }
-check() { local d=$1; shift; if "$@"; then ok; else bad "$d"; fi; }
-eq() { local d=$1; if [ "$2" = "$3" ]; then ok; else bad "$d: got '$2', want '$3'"; fi; }
+. "$(dirname "$0")/lib.sh"
 
 export POPID_DB="$dir/r.db"
 "$popid" init >/dev/null 2>&1 || { echo "FAIL: init" >&2; exit 1; }
@@ -47,13 +33,7 @@ account "$C" --phone +84907654321
 account "$S" --phone +84900000001
 "$popid" eid suspend "$S" --reason "court order" >/dev/null 2>&1 || bad "suspend"
 
-client() {
-  local id=$1; shift
-  "$popid" client add --id "$id" --name "$id" --kind bank "$@" 2>"$dir/$id.err" |
-    jq -r .token >"$dir/$id.tok"
-  grep -q '^popid_' "$dir/$id.tok" || bad "client add $id: $(head -3 "$dir/$id.err")"
-}
-tok() { cat "$dir/$1.tok"; }
+client() { client_add bank "$@"; }
 client bank --roles verifier --fields pid,name,dob --grants verify_codes --purposes kyc \
   --rate 1000 --burst 1000
 client telco --roles verifier --fields pid,sex --purposes kyc --rate 1000 --burst 1000
@@ -65,28 +45,9 @@ client admin --roles admin --grants access_log --rate 1000 --burst 1000
 # The gateway stand-in and its shared secret.
 umask 077
 printf 'gateway-shared-secret\n' >"$dir/secret"
-start_receiver() {
-  rm -f "$dir/rport"
-  python3 "$here/otp_receiver.py" "$dir/rport" "$dir/received.jsonl" "$dir/secret" \
-    "$dir/plan" 2>"$dir/receiver.err" &
-  rpid=$!
-  pids+=("$rpid")
-  for _ in $(seq 250); do [ -s "$dir/rport" ] && break; sleep 0.02; done
-  rport=$(cat "$dir/rport" 2>/dev/null)
-  [[ "$rport" =~ ^[0-9]+$ ]] || { echo "FAIL: receiver: $(cat "$dir/receiver.err")" >&2; exit 1; }
-}
-start_server() {
-  : >"$dir/s.out"
-  "$popid" serve --listen 127.0.0.1:0 "$@" >"$dir/s.out" 2>>"$dir/s.err" &
-  spid=$!
-  pids+=("$spid")
-  for _ in $(seq 250); do [ -s "$dir/s.out" ] && break; sleep 0.02; done
-  port=$(jq -r .port "$dir/s.out" 2>/dev/null)
-  [[ "$port" =~ ^[0-9]+$ ]] || { echo "FAIL: serve: $(cat "$dir/s.err")" >&2; exit 1; }
-  U="http://127.0.0.1:$port"
-}
+start_server() { serve_start "$@"; U=$url; }
 notify=(--notify-secret "$dir/secret" --notify-backoff-ms 100 --notify-attempts 4)
-start_receiver
+receiver_start
 start_server --notify-url "http://127.0.0.1:$rport/hook" "${notify[@]}"
 
 req() {
@@ -285,5 +246,4 @@ kill -TERM "$spid"
 wait "$spid" 2>/dev/null
 "$popid" audit verify >/dev/null 2>&1 && ok || bad "audit verify after the run"
 
-echo "otp_test: $passes passed, $fails failed"
-[ "$fails" -eq 0 ]
+finish

@@ -5,22 +5,9 @@
 # PNG is a real PNG of the right size, and when zbarimg (zbar-tools) is installed it decodes back
 # to the credential. Then `qr parse-card` on good chip card texts (7 and 6 fields, dd/mm/yyyy,
 # from stdin) and bad ones, each refusal naming its rule.
-set -u
-popid=${POPID:?set POPID to the binary}
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-export POPID_DB="$dir/r.db" POPID_ACTOR="test:qr"
-fails=0 passes=0
+. "$(dirname "$0")/lib.sh"
 
-ok() { passes=$((passes + 1)); }
-bad() { fails=$((fails + 1)); echo "FAIL: $*" >&2; }
-# expect CODE CMD...: runs popid, checks the exit code; stdout in $out, stderr in $err.
-expect() {
-  local want=$1; shift
-  out=$("$popid" "$@" 2>"$dir/stderr"); local rc=$?
-  err=$(cat "$dir/stderr")
-  if [ "$rc" -eq "$want" ]; then ok; else bad "popid $* exited $rc, expected $want: $err"; fi
-}
+export POPID_DB="$dir/r.db" POPID_ACTOR="test:qr"
 # expect_in CODE INPUT CMD...: the same with INPUT on stdin.
 expect_in() {
   local want=$1 input=$2; shift 2
@@ -28,8 +15,6 @@ expect_in() {
   err=$(cat "$dir/stderr")
   if [ "$rc" -eq "$want" ]; then ok; else bad "popid $* <<<'$input' exited $rc, expected $want: $err"; fi
 }
-check() { local d=$1; shift; if "$@"; then ok; else bad "$d"; fi; }
-has_rule() { [[ "$err" == *"[$1]"* ]]; }
 audit() { sqlite3 "$POPID_DB.audit" "$1"; }
 
 AN=079092026135
@@ -154,5 +139,4 @@ check "oversize" has_rule cardqr-too-big
 expect 2 qr frobnicate
 expect 0 qr --help
 
-echo "$passes passed, $fails failed"
-[ "$fails" -eq 0 ]
+finish

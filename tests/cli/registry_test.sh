@@ -3,25 +3,9 @@
 # the `pid parse` contract, life events and their refusals (exit codes and rule ids), reads,
 # history on dates, the signed confirmation of residence, event files with bad lines, and the
 # guarantee that a refused command stores nothing.
-set -u
-popid=${POPID:?set POPID to the binary}
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-export POPID_DB="$dir/r.db" POPID_ACTOR="test:cli"
-fails=0 passes=0
+. "$(dirname "$0")/lib.sh"
 
-ok() { passes=$((passes + 1)); }
-bad() { fails=$((fails + 1)); echo "FAIL: $*" >&2; }
-# expect CODE CMD...: runs popid, checks the exit code; stdout in $out, stderr in $err.
-expect() {
-  local want=$1; shift
-  out=$("$popid" "$@" 2>"$dir/stderr"); local rc=$?
-  err=$(cat "$dir/stderr")
-  if [ "$rc" -eq "$want" ]; then ok; else bad "popid $* exited $rc, expected $want: $err"; fi
-}
-# check DESCRIPTION TEST...: a condition.
-check() { local d=$1; shift; if "$@"; then ok; else bad "$d"; fi; }
-has_rule() { [[ "$err" == *"[$1]"* ]]; }
+export POPID_DB="$dir/r.db" POPID_ACTOR="test:cli"
 fingerprint() { sqlite3 "$POPID_DB" "SELECT count(*) FROM person; SELECT count(*) FROM event;
   SELECT count(*) FROM residence; SELECT count(*) FROM card; SELECT max(version) FROM person;"; }
 
@@ -142,5 +126,4 @@ echo '{"jws": "e30.e30.AAAA"}' >"$dir/junk.json"
 expect 2 residence verify "$dir/junk.json"
 expect 0 check
 
-echo "$passes passed, $fails failed"
-[ "$fails" -eq 0 ]
+finish

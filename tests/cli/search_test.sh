@@ -3,23 +3,9 @@
 # đ folding, the filters (dob with partial dates, years, sex, status, province resolved to its
 # 2025 unit), paging with --cursor to the end without duplicates, and the refusals (bad name,
 # option, limit, cursor) with exit code 2 and one line on stderr.
-set -u
-popid=${POPID:?set POPID to the binary}
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-export POPID_DB="$dir/r.db" POPID_ACTOR="test:cli"
-fails=0 passes=0
+. "$(dirname "$0")/lib.sh"
 
-ok() { passes=$((passes + 1)); }
-bad() { fails=$((fails + 1)); echo "FAIL: $*" >&2; }
-# expect CODE CMD...: runs popid, checks the exit code; stdout in $out, stderr in $err.
-expect() {
-  local want=$1; shift
-  out=$("$popid" "$@" 2>"$dir/stderr"); local rc=$?
-  err=$(cat "$dir/stderr")
-  if [ "$rc" -eq "$want" ]; then ok; else bad "popid $* exited $rc, expected $want: $err"; fi
-}
-check() { local d=$1; shift; if "$@"; then ok; else bad "$d"; fi; }
+export POPID_DB="$dir/r.db" POPID_ACTOR="test:cli"
 # names: the results of the last search as "name dob" lines joined by "|".
 names() { jq -r '[.results[] | .name + " " + .dob] | join("|")' <<<"$out"; }
 # search WANT ARGS...: a one-page search whose results must be WANT.
@@ -120,5 +106,4 @@ expect 2 person search extra --name an
 expect 2 person show 001090000001 --name an
 check "every refusal is one line" test "$(wc -l <<<"$err")" -eq 1
 
-echo "search_test: $passes passed, $fails failed"
-[ "$fails" -eq 0 ]
+finish

@@ -7,21 +7,9 @@
 # without Content-Length; the server keeps serving), invalid UTF-8, a slow client cut off by
 # --timeout while others are served, a taken port (exit 1), --log lines without paths, and a
 # graceful SIGTERM that still answers the request in progress and exits 0.
-set -u
-popid=${POPID:?set POPID to the binary}
-src=${POPID_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-dir=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
-  rm -rf "$dir"
-}
-trap cleanup EXIT
-fails=0 passes=0
-ok() { passes=$((passes + 1)); }
-bad() { fails=$((fails + 1)); echo "FAIL: $*" >&2; }
-check() { local d=$1; shift; if "$@"; then ok; else bad "$d"; fi; }
+. "$(dirname "$0")/lib.sh"
 
+src=${POPID_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 db="$dir/r.db"
 "$popid" init --db "$db" >/dev/null 2>&1 || { echo "FAIL: init" >&2; exit 1; }
 
@@ -41,7 +29,6 @@ req() {
   body=$(cat "$dir/body")
   hdr=$(tr -d '\r' <"$dir/hdr")
 }
-header() { awk -v h="$(tr '[:upper:]' '[:lower:]' <<<"$1"):" 'tolower($1) == h { sub(/^[^:]*: */, ""); print; exit }' <<<"$hdr"; }
 base() { echo "http://127.0.0.1:$port"; }
 # problem STATUS RULE: the last response is that problem, with the request id as instance.
 problem() {
@@ -226,5 +213,4 @@ problem 413 body-too-large
 check "413 names the cap" grep -q "1000 bytes" <<<"$body"
 kill -TERM "$pid"; wait "$pid"
 
-echo "serve_test: $passes passed, $fails failed"
-[ "$fails" -eq 0 ]
+finish
