@@ -30,16 +30,7 @@ start_server() {
 # Waits (bounded, not a timing assertion) until the receiver logged a 200 for a message of topic
 # to a destination; prints that line.
 received() {
-  local topic=$1 to=$2
-  for _ in $(seq 500); do
-    local l
-    l=$(jq -c --arg t "$topic" --arg to "$to" \
-      'select(.body.topic == $t and .body.to == $to and .status == 200)' \
-      "$dir/received.jsonl" 2>/dev/null | tail -1)
-    [ -n "$l" ] && { printf '%s\n' "$l"; return 0; }
-    sleep 0.02
-  done
-  return 1
+  receiver_wait '.body.topic == $t and .body.to == $to and .status == 200' --arg t "$1" --arg to "$2"
 }
 codes=()
 # delivered TOPIC TO: the code the receiver got (checks the signature and the message's shape).

@@ -19,6 +19,7 @@
 #                              whose requests take other arguments defines its own req)
 #   header NAME                a header of the last response ($hdr), by case-insensitive name
 #   receiver_start             the webhook receiver tests/cli/otp_receiver.py
+#   receiver_wait FILTER ...   the last line the receiver logged that matches a jq FILTER
 #   finish                     prints "<test>: N passed, M failed"; its status is the test's
 #                              exit status (non-zero on any failure), so it must come last.
 set -u
@@ -95,6 +96,19 @@ receiver_start() {
   for _ in $(seq 250); do [ -s "$dir/rport" ] && break; sleep 0.02; done
   rport=$(cat "$dir/rport" 2>/dev/null)
   [[ "$rport" =~ ^[0-9]+$ ]] || { echo "FAIL: receiver: $(cat "$dir/receiver.err")" >&2; exit 1; }
+}
+# receiver_wait FILTER JQ-ARGS...: waits (bounded, not a timing assertion) until the receiver
+# logged a line matching the jq FILTER (JQ-ARGS such as --arg bind its variables); prints the last
+# such line, or returns 1 if none came.
+receiver_wait() {
+  local filter=$1; shift
+  for _ in $(seq 500); do
+    local l
+    l=$(jq -c "$@" "select($filter)" "$dir/received.jsonl" 2>/dev/null | tail -1)
+    [ -n "$l" ] && { printf '%s\n' "$l"; return 0; }
+    sleep 0.02
+  done
+  return 1
 }
 
 # finish: the summary line; non-zero when any check failed (the test's last command).

@@ -60,17 +60,7 @@ req() {
 rule() { jq -r .type <<<"$body" | sed 's|.*/||'; }
 # Waits (bounded, not a timing assertion) until the receiver logged a message of txn with a
 # status; prints that line.
-received() {
-  local txn=$1 status=$2
-  for _ in $(seq 500); do
-    local l
-    l=$(jq -c --arg t "$txn" --argjson s "$status" \
-      'select(.body.txn == $t and .status == $s)' "$dir/received.jsonl" 2>/dev/null | tail -1)
-    [ -n "$l" ] && { printf '%s\n' "$l"; return 0; }
-    sleep 0.02
-  done
-  return 1
-}
+received() { receiver_wait '.body.txn == $t and .status == $s' --arg t "$1" --argjson s "$2"; }
 
 # ---- 1. OTP -> the receiver gets it signed -> eKYC -> reuse refused ----
 req bank /v1/auth/otp "{\"pid\":\"$A\"}"
