@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034 # $out, $url, $code... are read by the tests
 # Helpers shared by the CLI integration tests (tests/cli/*_test.sh), sourced first by each with
 # `. "$(dirname "$0")/lib.sh"`. Not a test itself: CMake only runs files named *_test.sh.
 #
