@@ -41,6 +41,8 @@
 /* Write-ahead log pages before the writer copies them back into the database: SQLite's own
  * auto-checkpoint threshold (its default wal_autocheckpoint). */
 #define AUDIT_WAL_PAGES 1000
+/* Entries handed to the store per call in a group commit. */
+#define WRITE_ROWS 64
 /* Entries the subject index may lag by before the writer indexes them, and at most per go. */
 #define AUDIT_INDEX_CHUNK 512
 
@@ -134,10 +136,14 @@ static int write_batch(struct audit *a, struct request *list, bool force, bool *
                 a->last_cp_seq = cp.seq;
         else if (rc && rc != POP_ENOTFOUND)
                 goto fail;
+        /* Entries go to the store WRITE_ROWS at a time (store_audit_append_many). */
+        struct store_audit_entry rows[WRITE_ROWS];
+        size_t nrows = 0;
         for (struct request *r = list; r; r = r->next) {
                 for (size_t i = 0; i < r->n; i++) {
                         struct qentry *q = &r->e[i];
-                        struct store_audit_entry e = {
+                        struct store_audit_entry *e = &rows[nrows++];
+                        *e = (struct store_audit_entry){
                             .seq = ++seq,
                             .time_ms = q->time_ms,
                             .actor = q->actor,
@@ -149,13 +155,18 @@ static int write_batch(struct audit *a, struct request *list, bool force, bool *
                             .rule = q->rule,
                             .request_id = q->request_id,
                         };
-                        audit__chain(prev, &e, e.hash);
-                        if ((rc = store_audit_append(st, &e, err)))
-                                goto fail;
-                        memcpy(prev, e.hash, sizeof prev);
-                        q->seq = e.seq;
+                        audit__chain(prev, e, e->hash);
+                        memcpy(prev, e->hash, sizeof prev);
+                        q->seq = e->seq;
+                        if (nrows == WRITE_ROWS) {
+                                if ((rc = store_audit_append_many(st, rows, nrows, err)))
+                                        goto fail;
+                                nrows = 0;
+                        }
                 }
         }
+        if (nrows && (rc = store_audit_append_many(st, rows, nrows, err)))
+                goto fail;
         if (checkpoint_due(a, seq, force)) {
                 memset(&cp, 0, sizeof cp);
                 cp.seq = seq;

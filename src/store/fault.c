@@ -196,6 +196,19 @@ static void fa_import_end(struct store *st)
 
 FWD_WRITE(audit_append, (struct store * st, const struct store_audit_entry *e, struct pop_err *err),
           (F(st)->inner, e, err))
+/* One counted write per entry, as the one-entry op: a fault armed at the n-th write fails the
+ * same entry whichever op the writer uses. */
+static int fa_audit_append_many(struct store *st, const struct store_audit_entry *e, size_t n,
+                                struct pop_err *err)
+{
+        for (size_t i = 0; i < n; i++) {
+                int rc = fa_audit_append(st, &e[i], err);
+                if (rc)
+                        return rc;
+        }
+        return 0;
+}
+
 FWD(audit_last,
     (struct store * st, int64_t *seq, uint8_t hash[STORE_AUDIT_HASH_BYTES], struct pop_err *err),
     (F(st)->inner, seq, hash, err))
@@ -349,6 +362,7 @@ static const struct store_ops fault_ops = {
     .import_deferred = fa_import_deferred,
     .import_purge = fa_import_purge,
     .audit_append = fa_audit_append,
+    .audit_append_many = fa_audit_append_many,
     .audit_last = fa_audit_last,
     .audit_iter = fa_audit_iter,
     .audit_by_subject = fa_audit_by_subject,

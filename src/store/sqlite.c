@@ -2619,6 +2619,7 @@ static const struct store_ops sqlite_ops = {
     .import_deferred = sq_import_deferred,
     .import_purge = sq_import_purge,
     .audit_append = sq_audit_append,
+    .audit_append_many = store__sqlite_audit_append_many,
     .audit_last = sq_audit_last,
     .audit_iter = sq_audit_iter,
     .audit_by_subject = sq_audit_by_subject,

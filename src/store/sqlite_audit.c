@@ -82,6 +82,56 @@ static const char index_sql[] = "INSERT INTO audit_subject(subject, seq) SELECT 
 static const char index_set_sql[] =
     "INSERT OR REPLACE INTO meta(key, value) VALUES ('audit_subject_upto', ?1)";
 
+/* Appending: one statement of 16 rows (the writer appends thousands per transaction: one step,
+ * reset and statement start per 16 entries instead of per entry), the rest one row each. The
+ * columns as sqlite.c's one-row insert. */
+#define APPEND_ROWS 16
+#define ROW1        "(?,?,?,?,?,?,?,?,?,?,?)"
+#define ROW4        ROW1 "," ROW1 "," ROW1 "," ROW1
+#define APPEND_SQL                                                                                 \
+        "INSERT INTO audit_entry(seq, time_ms, actor, subject, action, fields, purpose, outcome,"  \
+        " rule, request_id, hash) VALUES "
+static const char append1_sql[] = APPEND_SQL ROW1;
+static const char append16_sql[] = APPEND_SQL ROW4 "," ROW4 "," ROW4 "," ROW4;
+
+static void bind_text(sqlite3_stmt *q, int i, const char *t)
+{
+        sqlite3_bind_text(q, i, t ? t : "", -1, SQLITE_STATIC);
+}
+
+int store__sqlite_audit_append_many(struct store *st, const struct store_audit_entry *e, size_t n,
+                                    struct pop_err *err)
+{
+        while (n) {
+                size_t k = n >= APPEND_ROWS ? APPEND_ROWS : 1;
+                sqlite3_stmt *q =
+                    store__sqlite_prepare(st, k > 1 ? append16_sql : append1_sql, err);
+                if (!q)
+                        return POP_ESTORE;
+                for (size_t r = 0; r < k; r++) {
+                        const struct store_audit_entry *x = &e[r];
+                        int b = (int)r * 11;
+                        sqlite3_bind_int64(q, b + 1, x->seq);
+                        sqlite3_bind_int64(q, b + 2, x->time_ms);
+                        bind_text(q, b + 3, x->actor);
+                        sqlite3_bind_int64(q, b + 4, x->subject);
+                        bind_text(q, b + 5, x->action);
+                        bind_text(q, b + 6, x->fields);
+                        bind_text(q, b + 7, x->purpose);
+                        bind_text(q, b + 8, x->outcome);
+                        bind_text(q, b + 9, x->rule);
+                        bind_text(q, b + 10, x->request_id);
+                        sqlite3_bind_blob(q, b + 11, x->hash, (int)sizeof x->hash, SQLITE_STATIC);
+                }
+                int rc = store__sqlite_step_done(st, q, err);
+                if (rc)
+                        return rc;
+                e += k;
+                n -= k;
+        }
+        return 0;
+}
+
 int store__sqlite_audit_index(struct store *st, int max_entries, int64_t *n_pending,
                               struct pop_err *err)
 {

@@ -84,6 +84,9 @@ extern const int store__sqlite_audit_n_migrations;
  * that is not an audit log.
  */
 int store__sqlite_audit_adopt(struct store *st, int version, int *new_version, struct pop_err *err);
+/* The op audit_append_many (store.h): 16 entries per INSERT statement. */
+int store__sqlite_audit_append_many(struct store *st, const struct store_audit_entry *e, size_t n,
+                                    struct pop_err *err);
 /* The op audit_index (store.h) on the audit database's audit_subject table. */
 int store__sqlite_audit_index(struct store *st, int max_entries, int64_t *n_pending,
                               struct pop_err *err);

@@ -311,6 +311,12 @@ int store_audit_append(struct store *st, const struct store_audit_entry *e, stru
         return st->ops->audit_append(st, e, err);
 }
 
+int store_audit_append_many(struct store *st, const struct store_audit_entry *e, size_t n,
+                            struct pop_err *err)
+{
+        return st->ops->audit_append_many(st, e, n, err);
+}
+
 int store_audit_last(struct store *st, int64_t *seq, uint8_t hash[STORE_AUDIT_HASH_BYTES],
                      struct pop_err *err)
 {

@@ -381,6 +381,8 @@ struct store_ops {
         int (*import_purge)(struct store *st, int64_t seq, int64_t *n, struct pop_err *err);
         int (*audit_append)(struct store *st, const struct store_audit_entry *e,
                             struct pop_err *err);
+        int (*audit_append_many)(struct store *st, const struct store_audit_entry *e, size_t n,
+                                 struct pop_err *err);
         int (*audit_last)(struct store *st, int64_t *seq, uint8_t hash[STORE_AUDIT_HASH_BYTES],
                           struct pop_err *err);
         int (*audit_iter)(struct store *st, int64_t from_seq, store_audit_fn *fn, void *ctx,
@@ -651,6 +653,10 @@ int store_import_purge(struct store *st, int64_t seq, int64_t *n, struct pop_err
  */
 int store_audit_append(struct store *st, const struct store_audit_entry *e,
                        struct pop_err *err) POP_MUST_USE;
+/* e[0..n) in order, as n audit_append calls would (the audit writer's group commit: several rows
+ * per statement). On failure some may be written: the caller rolls its transaction back. */
+int store_audit_append_many(struct store *st, const struct store_audit_entry *e, size_t n,
+                            struct pop_err *err) POP_MUST_USE;
 int store_audit_last(struct store *st, int64_t *seq, uint8_t hash[STORE_AUDIT_HASH_BYTES],
                      struct pop_err *err) POP_MUST_USE;
 int store_audit_iter(struct store *st, int64_t from_seq, store_audit_fn *fn, void *ctx,
