@@ -307,7 +307,8 @@ static void test_many_shared_strings(void **state)
         e[30].subject = -1;
         assert_int_equal(audit_log_many(a, e, N, seqs, &err), POP_EINVAL);
         e[30].subject = 1090000030LL;
-        e[31].actor = "bad\x01" "actor";
+        e[31].actor = "bad\x01"
+                      "actor";
         assert_int_equal(audit_log_many(a, e, N, seqs, &err), POP_EINVAL);
         e[31].actor = "client:bank-abc";
         assert_int_equal(audit_log_many(a, e, N, seqs, &err), 0);
