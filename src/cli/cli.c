@@ -209,29 +209,51 @@ static int parse_opts(const char *cmd, int argc, char **argv, struct opts *o)
         return 0;
 }
 
-static const char *db_of(const struct opts *o)
+const char *cli__db(const char *given)
 {
-        if (o->db)
-                return o->db;
+        if (given)
+                return given;
         const char *e = getenv("POPID_DB");
         return e && *e ? e : NULL;
 }
 
-/* The key file: --key, POPID_KEY, or the database path + ".key". */
-static const char *key_of(const struct opts *o, char *buf, size_t cap)
+const char *cli__key_path(const char *given, const char *db, char *buf, size_t cap)
 {
-        if (o->key)
-                return o->key;
+        if (given)
+                return given;
         const char *e = getenv("POPID_KEY");
         if (e && *e)
                 return e;
-        const char *db = db_of(o);
         if (!db)
                 return NULL;
         if (!strncmp(db, "sqlite:", 7))
                 db += 7;
         snprintf(buf, cap, "%s.key", db);
         return buf;
+}
+
+const char *cli__actor(const char *given, char *buf, size_t cap)
+{
+        const char *actor = given ? given : getenv("POPID_ACTOR");
+        if (actor && *actor)
+                return actor;
+        struct passwd *pw = getpwuid(getuid());
+        char host[64] = "localhost";
+        gethostname(host, sizeof host - 1);
+        host[sizeof host - 1] = '\0';
+        snprintf(buf, cap, "operator:%s@%s", pw ? pw->pw_name : "unknown", host);
+        return buf;
+}
+
+static const char *db_of(const struct opts *o)
+{
+        return cli__db(o->db);
+}
+
+/* The key file: --key, POPID_KEY, or the database path + ".key". */
+static const char *key_of(const struct opts *o, char *buf, size_t cap)
+{
+        return cli__key_path(o->key, db_of(o), buf, cap);
 }
 
 static int open_reg(const struct opts *o, struct reg **r)
@@ -243,16 +265,7 @@ static int open_reg(const struct opts *o, struct reg **r)
 
 static void make_ctx(const struct opts *o, struct reg_ctx *ctx, char *buf, size_t cap)
 {
-        const char *actor = o->actor ? o->actor : getenv("POPID_ACTOR");
-        if (!actor || !*actor) {
-                struct passwd *pw = getpwuid(getuid());
-                char host[64] = "localhost";
-                gethostname(host, sizeof host - 1);
-                host[sizeof host - 1] = '\0';
-                snprintf(buf, cap, "operator:%s@%s", pw ? pw->pw_name : "unknown", host);
-                actor = buf;
-        }
-        reg_ctx_now(ctx, actor);
+        reg_ctx_now(ctx, cli__actor(o->actor, buf, cap));
 }
 
 static int need_pos(const struct opts *o, int n, const char *what)

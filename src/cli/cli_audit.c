@@ -18,6 +18,7 @@
 
 #include "audit/audit.h"
 #include "cli/cli.h"
+#include "cli/cli_int.h"
 #include "registry/registry.h"
 #include "store/store.h"
 
@@ -530,20 +531,6 @@ static int audit_log_cmd(const char *db, const char *actor, const char *purpose,
         return print(out, compact);
 }
 
-/* --actor, POPID_ACTOR, or operator:USER@HOST, as the other commands (cli.c make_ctx). */
-static const char *actor_of(const char *given, char *buf, size_t cap)
-{
-        const char *actor = given ? given : getenv("POPID_ACTOR");
-        if (actor && *actor)
-                return actor;
-        struct passwd *pw = getpwuid(getuid());
-        char host[64] = "localhost";
-        gethostname(host, sizeof host - 1);
-        host[sizeof host - 1] = '\0';
-        snprintf(buf, cap, "operator:%s@%s", pw ? pw->pw_name : "unknown", host);
-        return buf;
-}
-
 int cli__audit_cmd(int argc, char **argv)
 {
         static const char *const valued[] = {"db",   "actor", "purpose", "file",  "public-key",
@@ -591,7 +578,7 @@ int cli__audit_cmd(int argc, char **argv)
                 db = env && *env ? env : NULL;
         }
         char ab[160];
-        actor = actor_of(actor, ab, sizeof ab);
+        actor = cli__actor(actor, ab, sizeof ab);
         const char *sub = npos > 0 ? pos[0] : "";
         if (!strcmp(sub, "verify") && npos == 1)
                 rc = audit_verify_cmd(db, opts, compact);

@@ -5,7 +5,18 @@
 #ifndef POP_CLI_CLI_INT_H
 #define POP_CLI_CLI_INT_H
 
+#include <stddef.h>
+
 /* `popid serve ...` (cmd_serve.c): argv holds the arguments after "serve". */
 int cli__serve(int argc, char **argv);
+
+/* The database: given (--db), else POPID_DB; NULL when neither is set. */
+const char *cli__db(const char *given);
+/* The registry's key file: given (--key), else POPID_KEY, else the database path + ".key";
+ * NULL without a database. May use buf. */
+const char *cli__key_path(const char *given, const char *db, char *buf, size_t cap);
+/* The actor recorded in the journal and the audit log: given (--actor), else POPID_ACTOR, else
+ * operator:USER@HOST (written in buf). */
+const char *cli__actor(const char *given, char *buf, size_t cap);
 
 #endif

@@ -22,6 +22,7 @@
 
 #include "audit/audit.h"
 #include "cli/cli.h"
+#include "cli/cli_int.h"
 #include "eid/eid.h"
 #include "hub/outbox.h"
 #include "registry/registry.h"
@@ -351,15 +352,7 @@ int cli__eid(int argc, char **argv)
         if ((rc = reg_parse_pid(a.pid_text, &pid, &err)))
                 return fail(&err, rc);
         char actor_buf[160];
-        if (!a.actor || !*a.actor) {
-                struct passwd *pw = getpwuid(getuid());
-                char host[64] = "localhost";
-                gethostname(host, sizeof host - 1);
-                host[sizeof host - 1] = '\0';
-                snprintf(actor_buf, sizeof actor_buf, "operator:%s@%s",
-                         pw ? pw->pw_name : "unknown", host);
-                a.actor = actor_buf;
-        }
+        a.actor = cli__actor(a.actor, actor_buf, sizeof actor_buf);
         struct eid_ctx c = {0};
         struct eid_sent sent = {0};
         struct store *st = NULL;

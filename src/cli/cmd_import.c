@@ -6,6 +6,7 @@
  * progress bar on stderr.
  */
 #include "cli/cli.h"
+#include "cli/cli_int.h"
 
 #include <malloc.h>
 #include <pwd.h>
@@ -184,16 +185,7 @@ static void on_progress(void *ctx, uint64_t done, uint64_t total, int64_t record
 
 static void make_actor(const struct iopts *o, char *buf, size_t cap, struct reg_ctx *ctx)
 {
-        const char *actor = o->actor ? o->actor : getenv("POPID_ACTOR");
-        if (!actor || !*actor) {
-                struct passwd *pw = getpwuid(getuid());
-                char host[64] = "localhost";
-                gethostname(host, sizeof host - 1);
-                host[sizeof host - 1] = '\0';
-                snprintf(buf, cap, "operator:%s@%s", pw ? pw->pw_name : "unknown", host);
-                actor = buf;
-        }
-        reg_ctx_now(ctx, actor);
+        reg_ctx_now(ctx, cli__actor(o->actor, buf, cap));
 }
 
 int cli_import(int argc, char **argv)

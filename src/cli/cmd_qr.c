@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/cli_int.h"
 #include "cli/cli_audit.h"
 #include "core/cardqr.h"
 #include "core/idcard.h"
@@ -124,41 +125,7 @@ static int parse_args(int argc, char **argv, struct qr_opts *o)
 
 static const char *db_of(const struct qr_opts *o)
 {
-        if (o->db)
-                return o->db;
-        const char *e = getenv("POPID_DB");
-        return e && *e ? e : NULL;
-}
-
-/* The key file: --key, POPID_KEY, or the database path + ".key" (as cli.c key_of). */
-static const char *key_of(const struct qr_opts *o, char *buf, size_t cap)
-{
-        if (o->key)
-                return o->key;
-        const char *e = getenv("POPID_KEY");
-        if (e && *e)
-                return e;
-        const char *db = db_of(o);
-        if (!db)
-                return NULL;
-        if (!strncmp(db, "sqlite:", 7))
-                db += 7;
-        snprintf(buf, cap, "%s.key", db);
-        return buf;
-}
-
-/* --actor, POPID_ACTOR, or operator:USER@HOST (as cli.c make_ctx). */
-static const char *actor_of(const struct qr_opts *o, char *buf, size_t cap)
-{
-        const char *actor = o->actor ? o->actor : getenv("POPID_ACTOR");
-        if (actor && *actor)
-                return actor;
-        struct passwd *pw = getpwuid(getuid());
-        char host[64] = "localhost";
-        gethostname(host, sizeof host - 1);
-        host[sizeof host - 1] = '\0';
-        snprintf(buf, cap, "operator:%s@%s", pw ? pw->pw_name : "unknown", host);
-        return buf;
+        return cli__db(o->db);
 }
 
 /*
@@ -330,12 +297,13 @@ static int qr_issue(const struct qr_opts *o)
                 return fail(&e, rc);
         char kb[4096], ab[160];
         struct reg_ctx ctx;
-        reg_ctx_now(&ctx, actor_of(o, ab, sizeof ab));
+        reg_ctx_now(&ctx, cli__actor(o->actor, ab, sizeof ab));
         char *compact = NULL;
         json_t *released = NULL, *out = NULL;
         struct idqr_meta meta;
-        int prc = reg_idqr_issue(r, &ctx, pid, mask, ttl, key_of(o, kb, sizeof kb), &compact,
-                                 &released, &meta, &e);
+        int prc =
+            reg_idqr_issue(r, &ctx, pid, mask, ttl, cli__key_path(o->key, db_of(o), kb, sizeof kb),
+                           &compact, &released, &meta, &e);
         reg_close(r);
         /* The read of personal data is on the record before anything leaves (docs/AUDIT.md). */
         struct pop_err ae = {0};
