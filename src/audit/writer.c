@@ -17,10 +17,11 @@
  * is stored, and the next batch chains from the unchanged head.
  *
  * After calling a batch back, the writer brings the subject index up when 512 entries are
- * pending (store_audit_index), and when the write-ahead log has grown past 1,000 pages it wakes
- * the checkpointer, a second thread with its own connection that copies the log back into the
- * database (a PASSIVE checkpoint: it takes no write lock, so the writer's commits go on
- * meanwhile). No commit that requests wait for includes a checkpoint.
+ * pending (store_audit_index), and when 1,000 pages were added to the write-ahead log since the
+ * last time it wakes the checkpointer, a second thread with its own connection that copies the
+ * log back into the database (a PASSIVE checkpoint: it takes no write lock, so the writer's
+ * commits go on meanwhile); the few pages committed during that pass it copies itself, so the
+ * log starts over. No commit that requests wait for includes a checkpoint.
  *
  * Locking: `mu` guards the queue, the flags and the stats; the writer holds it only to take a
  * batch and to count the results, never during store I/O nor while it runs callbacks.
@@ -38,9 +39,18 @@
 #define DEFAULT_CHECKPOINT_MS    60000
 #define DEFAULT_MAX_BATCH        4096
 #define DEFAULT_MAX_QUEUE        65536
-/* Write-ahead log pages before the writer copies them back into the database: SQLite's own
- * auto-checkpoint threshold (its default wal_autocheckpoint). */
+/* Pages written to the write-ahead log since the checkpointer was last woken before it is woken
+ * again. Counted since the last wake, not in the whole log: while the writer commits the log
+ * never empties, and a threshold on its size woke the checkpointer after every batch (two
+ * fsyncs each, ~14% of the server's CPU in the API benchmark). */
 #define AUDIT_WAL_PAGES 1000
+/* After a pass of the checkpointer, the pages committed during it are left in the log. At most
+ * AUDIT_WAL_FINISH of them: the writer copies them itself, between two batches, so that its next
+ * transaction starts the log over (SQLite rewinds a log copied whole: the file is rewritten in
+ * place instead of growing without end, ~160 MB under load, and an fdatasync of blocks already
+ * allocated costs less, docs/BENCHMARKS.md). More: another pass, up to AUDIT_WAL_PASSES. */
+#define AUDIT_WAL_FINISH 128
+#define AUDIT_WAL_PASSES 3
 /* Entries handed to the store per call in a group commit. */
 #define WRITE_ROWS 64
 /* Entries the subject index may lag by before the writer indexes them, and at most per go. */
@@ -85,6 +95,8 @@ struct audit {
         int64_t last_cp_seq;  /* the last checkpoint, as seen at the last commit */
         int64_t last_cp_mono; /* monotonic ms of that checkpoint (or of the open) */
         int64_t unindexed;    /* entries committed since the subject index was brought up */
+        int wal_mark;         /* the log's pages when the checkpointer was last woken */
+        int cp_passes;        /* passes since then that left too much for the writer */
         pthread_t thread;
 
         /* The checkpointer: a thread with a connection of its own copies the log back into the
@@ -94,6 +106,7 @@ struct audit {
         pthread_t cp_thread;
         pthread_cond_t cp_cv;
         bool cp_want, cp_busy, cp_stop, cp_started;
+        bool cp_done; /* a pass ended: what was committed during it is left */
 };
 
 static int64_t mono_ms(void)
@@ -247,6 +260,8 @@ static void finish_requests(struct request *list, int rc, const struct pop_err *
 static void *writer_main(void *arg)
 {
         struct audit *a = arg;
+        /* Named, so that per-thread CPU (bench/bench_api_cpu.sh, top -H, perf) tells it apart. */
+        (void)pthread_setname_np(pthread_self(), "audit-writer");
         pthread_mutex_lock(&a->mu);
         for (;;) {
                 bool timer = false;
@@ -311,14 +326,38 @@ static void *writer_main(void *arg)
                 if (a->unindexed >= AUDIT_INDEX_CHUNK)
                         (void)index_some(a, AUDIT_INDEX_CHUNK);
                 /* The log's checkpoint on the checkpointer's thread, not inside a commit that
-                 * requests wait for, nor between batches. */
+                 * requests wait for; only the few pages committed during its pass here. */
                 int pages = 0;
                 if (store_wal_checkpoint(a->st, -1, &pages, NULL)) /* only reads a count */
                         pages = 0;
+                if (pages < a->wal_mark)
+                        a->wal_mark = 0; /* the log started over */
                 pthread_mutex_lock(&a->mu);
-                if (pages >= AUDIT_WAL_PAGES && !a->cp_busy && !a->cp_want) {
+                bool finish = false;
+                if (a->cp_done) {
+                        /* The pass copied the log as it was when it began, from wal_mark on at
+                         * most: the pages since are what is left. Few: the writer copies them;
+                         * else another pass (at most AUDIT_WAL_PASSES in a row). */
+                        a->cp_done = false;
+                        if (pages - a->wal_mark <= AUDIT_WAL_FINISH) {
+                                finish = true;
+                        } else if (++a->cp_passes < AUDIT_WAL_PASSES) {
+                                a->cp_want = true;
+                                a->wal_mark = pages;
+                                pthread_cond_signal(&a->cp_cv);
+                        }
+                } else if (pages - a->wal_mark >= AUDIT_WAL_PAGES && !a->cp_busy && !a->cp_want) {
                         a->cp_want = true;
+                        a->cp_passes = 0;
+                        a->wal_mark = pages;
                         pthread_cond_signal(&a->cp_cv);
+                }
+                if (finish) {
+                        pthread_mutex_unlock(&a->mu);
+                        /* A failure loses nothing: the log keeps the pages. */
+                        if (store_wal_checkpoint(a->st, 0, NULL, NULL) == 0)
+                                a->wal_mark = 0;
+                        pthread_mutex_lock(&a->mu);
                 }
         }
         pthread_mutex_unlock(&a->mu);
@@ -340,6 +379,7 @@ static void *writer_main(void *arg)
 static void *checkpointer_main(void *arg)
 {
         struct audit *a = arg;
+        (void)pthread_setname_np(pthread_self(), "audit-ckpt");
         pthread_mutex_lock(&a->mu);
         for (;;) {
                 while (!a->cp_want && !a->cp_stop)
@@ -349,13 +389,17 @@ static void *checkpointer_main(void *arg)
                 a->cp_want = false;
                 a->cp_busy = true;
                 pthread_mutex_unlock(&a->mu);
-                /* A failure loses nothing (the log keeps the pages): retried when next due. */
+                /* A failure loses nothing (the log keeps the pages): retried when next due. A
+                 * pass copies what the log held when it began; the next pass what was committed
+                 * meanwhile, a shorter time. */
                 struct pop_err err = {0};
-                if (store_wal_checkpoint(a->cp_st, 0, NULL, &err))
+                int rc = store_wal_checkpoint(a->cp_st, 0, NULL, &err);
+                if (rc)
                         fprintf(stderr, "popid audit: checkpoint of the log failed: %s [%s]\n",
                                 err.msg, err.rule);
                 pthread_mutex_lock(&a->mu);
                 a->cp_busy = false;
+                a->cp_done = rc == 0;
         }
         pthread_mutex_unlock(&a->mu);
         return NULL;

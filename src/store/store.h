@@ -674,7 +674,7 @@ int store_checkpoint_iter(struct store *st, int64_t from_seq, store_checkpoint_f
  * (so that no commit waits for a checkpoint): copies the log back into the database once it
  * holds at least min_pages pages as this connection's last commit left it, without waiting for
  * readers or blocking the writer (SQLite's PASSIVE checkpoint). min_pages 0: now, whatever the
- * size (from another connection than the writer's); < 0: only *n_pages. *n_pages (may be NULL)
+ * size (from any connection outside a transaction); < 0: only *n_pages. *n_pages (may be NULL)
  * gets the pages the log held at this connection's last commit. A backend without such a log
  * does nothing.
  */
