@@ -10,7 +10,9 @@
 #
 #   POPID=build/popid bench/bench_api_cpu.sh [--dur 8] [--people 1000000] [--threads 2] [--perf]
 #
-# --perf records `perf record -g` of the server for 6 s of the run into bench/out/api-cpu/.
+# --perf records `perf record -g` of the server for 6 s of the run into bench/out/api-cpu/
+# (PERF_OPTS replaces -g, e.g. "--call-graph dwarf,16384 -F 2000" for a build without frame
+# pointers).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dur=8 people=1000000 threads=2 perf=0
@@ -45,7 +47,7 @@ ticks() {
 c0=$(ticks)
 ppid=
 if [ "$perf" = 1 ]; then
-  perf record -g -o "$out/perf.data" -p "$spid" -- sleep 6 >/dev/null 2>&1 &
+  perf record ${PERF_OPTS:--g} -o "$out/perf.data" -p "$spid" -- sleep 6 >/dev/null 2>&1 &
   ppid=$!
 fi
 wrk -t2 -c64 -d"${dur}s" --latency -s "$in/pids.lua" "http://127.0.0.1:$port" >"$out/wrk.txt"

@@ -100,6 +100,10 @@ static unsigned person_parts(const struct access_client *c)
                 parts |= REG_PERSON_CARDS;
         if (c->grants & ACCESS_BIT(ACCESS_G_CHILDREN))
                 parts |= REG_PERSON_CHILDREN;
+        if (c->grants & ACCESS_BIT(ACCESS_G_BIRTH_PROVINCE))
+                parts |= REG_PERSON_BIRTH_PROVINCE;
+        if (c->grants & ACCESS_BIT(ACCESS_G_RECORD))
+                parts |= REG_PERSON_RECORD;
         return parts;
 }
 

@@ -164,12 +164,18 @@ json_t *reg_render_province(int code)
 
 json_t *reg_render_person(const struct person *p)
 {
+        return reg__render_person_parts(p, REG_PERSON_ALL);
+}
+
+json_t *reg__render_person_parts(const struct person *p, unsigned parts)
+{
         json_t *o = json_object();
         json_object_set_new(o, "pid", reg__pid_json(p->pid));
         json_object_set_new(o, "full_name", json_string(p->full_name));
         json_object_set_new(o, "dob", reg__date_json(p->dob));
         json_object_set_new(o, "sex", json_string(sex_name(p->sex)));
-        json_object_set_new(o, "birth_province", reg_render_province(p->birth_province));
+        if (parts & REG_PERSON_BIRTH_PROVINCE)
+                json_object_set_new(o, "birth_province", reg_render_province(p->birth_province));
         json_object_set_new(o, "hometown", json_string(p->hometown));
         json_object_set_new(o, "ethnicity", json_string(p->ethnicity));
         json_object_set_new(o, "religion", json_string(p->religion));
@@ -179,9 +185,11 @@ json_t *reg_render_person(const struct person *p)
         json_object_set_new(o, "spouse", reg__pid_json(p->spouse));
         json_object_set_new(o, "status", json_string(person_status_name(p->status)));
         json_object_set_new(o, "death_date", reg__date_json(p->death_date));
-        json_object_set_new(o, "created_at", reg__time_json(p->created_at * 1000));
-        json_object_set_new(o, "updated_at", reg__time_json(p->updated_at * 1000));
-        json_object_set_new(o, "version", json_integer(p->version));
+        if (parts & REG_PERSON_RECORD) {
+                json_object_set_new(o, "created_at", reg__time_json(p->created_at * 1000));
+                json_object_set_new(o, "updated_at", reg__time_json(p->updated_at * 1000));
+                json_object_set_new(o, "version", json_integer(p->version));
+        }
         return o;
 }
 

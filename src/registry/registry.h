@@ -114,15 +114,19 @@ int reg_parse_pid(const char *s, int64_t *out, struct pop_err *err) POP_MUST_USE
 int reg_person_json(struct reg *r, int64_t pid, json_t **out, struct pop_err *err) POP_MUST_USE;
 /*
  * Parts of a person document for reg_person_json_parts. The record (reg_render_person) is always
- * read; each part costs its own store read, so a caller that will release only some keys asks
- * for those alone (the API's person read: one row for a client granted identity fields).
+ * read, its cheap keys always rendered; each other part costs its own store read or rendering, so a
+ * caller that will release only some keys asks for those alone (the API's person read: one row for
+ * a client granted identity fields).
  */
 #define REG_PERSON_PERMANENT 0x1u /* residence.permanent */
 #define REG_PERSON_TEMPORARY 0x2u /* residence.temporary */
 #define REG_PERSON_CARDS     0x4u
 #define REG_PERSON_CHILDREN  0x8u
 #define REG_PERSON_PROVINCE  0x10u /* only *province: the current permanent residence's */
-#define REG_PERSON_ALL       0xfu
+/* Keys of the record itself that cost more than a copy to render: asked for, or absent. */
+#define REG_PERSON_BIRTH_PROVINCE 0x20u /* birth_province (a region lookup, an object) */
+#define REG_PERSON_RECORD         0x40u /* created_at, updated_at, version (two time formats) */
+#define REG_PERSON_ALL            0x6fu
 /*
  * reg_person_json with only the parts asked for: the keys of the parts not asked for are absent
  * (residence too when neither residence is asked for), the others are as reg_person_json renders

@@ -16,6 +16,9 @@
 json_t *reg__pid_json(int64_t pid);      /* "001090012345", or null for 0 */
 json_t *reg__date_json(struct pdate d);  /* "YYYY[-MM[-DD]]", or null for none */
 json_t *reg__time_json(int64_t unix_ms); /* RFC 3339 UTC, seconds */
+struct person;
+/* reg_render_person with the costly keys of parts only (REG_PERSON_BIRTH_PROVINCE, _RECORD). */
+json_t *reg__render_person_parts(const struct person *p, unsigned parts);
 
 /* The registry's ES256 signing key and compact JWS checks (confirm.c), shared with the identity
  * QR (idqr.c). reg__load_key reads the private JWK from a key file (the caller releases it with

@@ -49,7 +49,7 @@ static int person_json_in(struct reg *r, int64_t pid, unsigned parts, json_t **o
         int rc = store_person_get(r->st, pid, &p, err);
         if (rc)
                 return rc;
-        json_t *o = reg_render_person(&p);
+        json_t *o = reg__render_person_parts(&p, parts);
         if (!o)
                 return POP_ENOMEM;
         if (parts & (REG_PERSON_PERMANENT | REG_PERSON_TEMPORARY)) {
