@@ -19,11 +19,14 @@ int http__h_verify_batch(struct http_req *rq, const struct http_match *m) POP_MU
 
 /*
  * The batch upload is spooled to a temporary file instead of the request buffer (server.c calls
- * these). http__batch_start: at the headers, true when rq is a batch upload (rq->batch is then
- * set up, or left NULL without memory and the body counts as too big). http__batch_body: a piece
- * of body; non-zero cuts the connection. http__batch_free: when the request ends.
+ * these). http__batch_start: at the headers, 0 when rq is not a batch upload; 1 when it is: the
+ * client was authenticated and its call checked first, and either a refusal is queued (or held
+ * for its audit entry) so no body is read, or rq->batch is set up (left NULL without memory: the
+ * body then counts as too big); < 0 when no refusal could be queued (close the connection).
+ * http__batch_body: a piece of body; non-zero cuts the connection. http__batch_free: when the
+ * request ends.
  */
-bool http__batch_start(struct http_req *rq);
+int http__batch_start(struct http_req *rq) POP_MUST_USE;
 int http__batch_body(struct http_req *rq, const char *data, size_t n);
 void http__batch_free(struct http_req *rq);
 

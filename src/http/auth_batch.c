@@ -11,9 +11,12 @@
  * (the writer takes several queued chunks in one group commit). Results still leave in order and
  * none before its own chunk's entries are durable.
  *
- * The spool is written before the handler has authenticated the client (the guard runs once the
- * body is in); its caps bound what one request can store, and a refused request's spool is
- * closed at once.
+ * The client is authenticated and its call checked (role, grants, purpose, scope, content type,
+ * match mode: batch_admit) at the headers, before any body byte is read: a refused request gets
+ * its 401/403/415/400 queued on MHD's first call, so MHD reads no body (it answers an "Expect:
+ * 100-continue" with the refusal, else skips the upload and closes the connection after the
+ * answer) and no spool is made. Only an admitted client's upload is spooled, and the handler
+ * uses what was admitted instead of checking again (one rate-limit charge per request).
  */
 #include "http/auth.h"
 
@@ -45,6 +48,13 @@ struct http_batch {
         bool too_big, io_error, last_nl;
         size_t wlen;
         char *wbuf;
+        /* what batch_admit allowed at the headers */
+        enum vb_format fmt;
+        enum match_mode mode;
+        bool show_code;
+        uint64_t grants;
+        char actor[8 + ACCESS_ID_MAX];
+        char purpose[ACCESS_PURPOSE_MAX + 1];
 };
 
 enum slot_state { SLOT_FREE, SLOT_WAIT, SLOT_DONE, SLOT_FAILED };
@@ -99,10 +109,73 @@ static const char *tmp_dir(void)
         return t && *t ? t : "/tmp";
 }
 
-bool http__batch_start(struct http_req *rq)
+/*
+ * The guard of a batch, run at the headers: credentials, rate limit, role verifier with the name
+ * and dob grants and the purpose, a scope of every province, the content type and the match mode.
+ * 0 with adm filled when the call may go on; HTTP_GUARD_DONE when a refusal was queued (a 403
+ * held until its audit entry is durable, like every refusal about a call: guard.h); < 0 when
+ * nothing could be queued.
+ */
+static int batch_admit(struct http_req *rq, struct http_batch *adm)
+{
+        struct http_guard g;
+        int rc = http_guard_begin(rq, "auth.verify-batch", HTTP_GUARD_PURPOSE, &g);
+        if (rc)
+                goto out;
+        const char *ct =
+            MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+        if (ct && !strncmp(ct, "text/csv", 8))
+                adm->fmt = VB_CSV;
+        else if (ct && !strncmp(ct, "application/x-ndjson", 20))
+                adm->fmt = VB_JSONL;
+        else {
+                rc = http__problem(rq, 415, "content-type", "Unsupported media type",
+                                   "the body must be text/csv or application/x-ndjson", NULL);
+                goto refused;
+        }
+        adm->mode = MATCH_EXACT;
+        const char *ms = http_guard_query(&g, "match");
+        struct pop_err e = {0};
+        if (ms && match_mode_parse(ms, strlen(ms), &adm->mode, &e)) {
+                rc = http__problem(rq, 400, "match-invalid", "Invalid verification request",
+                                   "match must be exact or partial", NULL);
+                goto refused;
+        }
+        /* Every line compares a name and a date of birth; a line that also claims sex needs the
+         * sex grant, checked line by line (ungranted_claim). */
+        struct access_need n = {.role = ACCESS_ROLE_VERIFIER,
+                                .grants = ACCESS_BIT(ACCESS_G_NAME) | ACCESS_BIT(ACCESS_G_DOB),
+                                .purpose = g.purpose,
+                                .province = ACCESS_NO_SUBJECT};
+        if ((rc = http_guard_check(&g, &n, 0)))
+                goto out;
+        if (!g.client->scope.all) {
+                rc = http_guard_fail(&g, 0, 403, "province-out-of-scope", "Forbidden",
+                                     "batch verification needs a client whose scope is every "
+                                     "province");
+                goto refused;
+        }
+        adm->show_code = g.client->grants & ACCESS_BIT(ACCESS_G_VERIFY_CODES);
+        adm->grants = g.client->grants;
+        memcpy(adm->actor, g.actor, sizeof adm->actor);
+        memcpy(adm->purpose, g.purpose, sizeof adm->purpose);
+        rc = 0;
+        goto out;
+refused:
+        rc = rc ? rc : HTTP_GUARD_DONE;
+out:
+        http_guard_end(&g);
+        return rc;
+}
+
+int http__batch_start(struct http_req *rq)
 {
         if (strcmp(rq->method, "POST") || strcmp(rq->path, "/v1/auth/verify-batch"))
-                return false;
+                return 0;
+        struct http_batch adm = {0};
+        int rc = batch_admit(rq, &adm);
+        if (rc)
+                return rc < 0 ? rc : 1; /* refused: no spool, MHD reads no body */
         struct http_batch *b = calloc(1, sizeof *b);
         if (b && !(b->wbuf = malloc(SPOOL_WBUF))) {
                 free(b);
@@ -110,8 +183,14 @@ bool http__batch_start(struct http_req *rq)
         }
         if (!b) {
                 rq->body_too_big = true;
-                return true;
+                return 1;
         }
+        b->fmt = adm.fmt;
+        b->mode = adm.mode;
+        b->show_code = adm.show_code;
+        b->grants = adm.grants;
+        memcpy(b->actor, adm.actor, sizeof b->actor);
+        memcpy(b->purpose, adm.purpose, sizeof b->purpose);
         b->fd = open(tmp_dir(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
         if (b->fd < 0) {
                 /* No O_TMPFILE on this file system: a named file, unlinked at once. */
@@ -125,7 +204,7 @@ bool http__batch_start(struct http_req *rq)
                 b->io_error = true;
         b->last_nl = true;
         rq->batch = b;
-        return true;
+        return 1;
 }
 
 static void spool_flush(struct http_batch *b)
@@ -519,46 +598,11 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 int http__h_verify_batch(struct http_req *rq, const struct http_match *m)
 {
         (void)m;
-        struct http_guard g;
         struct stream *s = NULL;
         struct http_batch *b = rq->batch;
-        int rc = http_guard_begin(rq, "auth.verify-batch", HTTP_GUARD_PURPOSE, &g);
-        if (rc)
-                goto out;
-        const char *ct =
-            MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
-        enum vb_format fmt;
-        if (ct && !strncmp(ct, "text/csv", 8))
-                fmt = VB_CSV;
-        else if (ct && !strncmp(ct, "application/x-ndjson", 20))
-                fmt = VB_JSONL;
-        else {
-                rc = http__problem(rq, 415, "content-type", "Unsupported media type",
-                                   "the body must be text/csv or application/x-ndjson", NULL);
-                goto out;
-        }
-        enum match_mode mode = MATCH_EXACT;
-        const char *ms = http_guard_query(&g, "match");
-        struct pop_err e = {0};
-        if (ms && match_mode_parse(ms, strlen(ms), &mode, &e)) {
-                rc = http__problem(rq, 400, "match-invalid", "Invalid verification request",
-                                   "match must be exact or partial", NULL);
-                goto out;
-        }
-        /* Every line compares a name and a date of birth; a line that also claims sex needs the
-         * sex grant, checked line by line (ungranted_claim). */
-        struct access_need n = {.role = ACCESS_ROLE_VERIFIER,
-                                .grants = ACCESS_BIT(ACCESS_G_NAME) | ACCESS_BIT(ACCESS_G_DOB),
-                                .purpose = g.purpose,
-                                .province = ACCESS_NO_SUBJECT};
-        if ((rc = http_guard_check(&g, &n, 0)))
-                goto out;
-        if (!g.client->scope.all) {
-                rc = http_guard_fail(&g, 0, 403, "province-out-of-scope", "Forbidden",
-                                     "batch verification needs a client whose scope is every "
-                                     "province");
-                goto out;
-        }
+        int rc;
+        /* The client and its call were checked at the headers (batch_admit): b exists only for
+         * an admitted one. */
         if (!b || b->too_big) {
                 char detail[128];
                 snprintf(detail, sizeof detail, "a batch holds at most %lld bytes and %lld lines",
@@ -579,14 +623,14 @@ int http__h_verify_batch(struct http_req *rq, const struct http_match *m)
         pthread_mutex_init(&s->mu, NULL);
         pthread_cond_init(&s->cv, NULL);
         s->srv = rq->srv;
-        s->fmt = fmt;
-        s->mode = mode;
-        s->show_code = g.client->grants & ACCESS_BIT(ACCESS_G_VERIFY_CODES);
-        s->grants = g.client->grants;
+        s->fmt = b->fmt;
+        s->mode = b->mode;
+        s->show_code = b->show_code;
+        s->grants = b->grants;
         s->granted = granted_attrs(s->grants);
-        s->header_done = fmt == VB_JSONL;
-        memcpy(s->actor, g.actor, sizeof s->actor);
-        memcpy(s->purpose, g.purpose, sizeof s->purpose);
+        s->header_done = b->fmt == VB_JSONL;
+        memcpy(s->actor, b->actor, sizeof s->actor);
+        memcpy(s->purpose, b->purpose, sizeof s->purpose);
         verify_txn(s->txn);
         s->ocap = (size_t)(CHUNK_LINES + 1) * OUT_LINE_MAX;
         s->rbuf = malloc(SPOOL_RBUF);
@@ -595,7 +639,7 @@ int http__h_verify_batch(struct http_req *rq, const struct http_match *m)
         s->fields = malloc(CHUNK_LINES * sizeof *s->fields);
         if (!s->rbuf || !s->vl || !s->ents || !s->fields)
                 goto nomem;
-        if (fmt == VB_JSONL) {
+        if (s->fmt == VB_JSONL) {
                 s->jo =
                     json_pack("{s:I, s:s, s:s}", "line", (json_int_t)0, "pid", "", "result", "");
                 if (!s->jo)
@@ -619,8 +663,8 @@ int http__h_verify_batch(struct http_req *rq, const struct http_match *m)
         s = NULL;
         bool ok =
             MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
-                                    fmt == VB_CSV ? "text/csv; charset=utf-8"
-                                                  : "application/x-ndjson") == MHD_YES &&
+                                    b->fmt == VB_CSV ? "text/csv; charset=utf-8"
+                                                     : "application/x-ndjson") == MHD_YES &&
             MHD_add_response_header(r, "X-Request-Id", rq->id) == MHD_YES &&
             MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store") == MHD_YES &&
             MHD_queue_response(rq->conn, 200, r) == MHD_YES;
@@ -637,6 +681,5 @@ nomem:
 out:
         stream_free(s);
         http__batch_free(rq);
-        http_guard_end(&g);
         return rc > 0 ? 0 : rc;
 }

@@ -457,9 +457,11 @@ static int on_headers(struct http_req *rq, struct MHD_Connection *c, const char 
         if (rq->too_long)
                 return http__problem(rq, 414, "uri-too-long", "URI too long",
                                      "the request path is longer than 2048 bytes", NULL);
-        /* A batch upload goes to a spool file under caps of its own (auth_batch.c). */
-        if (http__batch_start(rq))
-                return 0;
+        /* A batch upload goes to a spool file under caps of its own, once its client is
+         * admitted; a refusal is queued now, before any body byte (auth_batch.c). */
+        int brc = http__batch_start(rq);
+        if (brc)
+                return brc < 0 ? brc : 0;
         uint64_t len;
         const char *cl =
             MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
