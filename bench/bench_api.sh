@@ -24,42 +24,21 @@ while [ $# -gt 0 ]; do
     *) echo "usage: $0 [--runs N] [--dur D] [--people N] [--soak S]" >&2; exit 2 ;;
   esac
 done
-POPID=${POPID:-}
-if [ -z "$POPID" ]; then
-  cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release >/dev/null
-  make -C build-bench -j"$(nproc)" --no-print-directory popid >/dev/null
-  POPID=build-bench/popid
-fi
+. bench/lib.sh
+bench_popid
 mkdir -p bench/out
 db="$PWD/bench/out/api-$people.db"
 out="$PWD/bench/out/api"
 rm -rf "$out"
 mkdir -p "$out/www" "$out/tmp"
-cores=$(nproc)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-
-if [ ! -s "$db" ]; then
-  echo "bench_api: making a $people-person registry (once)" >&2
-  rm -f "$db"*
-  "$POPID" init --db "$db" >/dev/null
-  "$POPID" gen --people "$people" --seed 1 --format csv --out "$out/people.csv"
-  "$POPID" import --db "$db" --mode all-or-nothing "$out/people.csv" >/dev/null
-  rm -f "$out/people.csv"
-fi
+bench_registry "$people" "$db"
 # A client granted the identity fields, with a rate that does not limit the benchmark.
 "$POPID" client add --db "$db" --name "bench $$" --kind ministry --roles reader \
   --fields pid,name,dob,sex,status,nationality --purposes kyc --rate 100000 --burst 1000000 \
   2>/dev/null | jq -r .token >"$out/token"
 sqlite3 "$db" "SELECT printf('%012d', pid) FROM person ORDER BY random() LIMIT 100000" >"$out/pids"
 
-"$POPID" serve --db "$db" --listen 127.0.0.1:0 --threads "${THREADS:-$cores}" >"$out/popid.out" 2>"$out/popid.err" &
-spid=$!
-pids+=("$spid")
-for _ in $(seq 200); do [ -s "$out/popid.out" ] && break; sleep 0.05; done
-pport=$(jq -r .port "$out/popid.out")
+bench_serve "$db" "$out" --threads "${THREADS:-$bench_cores}"
 tok=$(cat "$out/token")
 sleep 1.1 # the client cache sees the new client within 1 s
 first=$(head -1 "$out/pids")
@@ -77,68 +56,19 @@ request = function()
 end
 LUA
 
-nport=$(free_port)
-cat >"$out/nginx.conf" <<CONF
-worker_processes $cores;
-daemon off;
-pid $out/nginx.pid;
-error_log $out/nginx-error.log warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  sendfile on;
-  keepalive_timeout 65;
-  keepalive_requests 1000000;
-  open_file_cache max=64 inactive=60s;
-  types { application/json json; }
-  default_type application/json;
-  client_body_temp_path $out/tmp/body;
-  proxy_temp_path $out/tmp/proxy;
-  fastcgi_temp_path $out/tmp/fastcgi;
-  uwsgi_temp_path $out/tmp/uwsgi;
-  scgi_temp_path $out/tmp/scgi;
-  server { listen 127.0.0.1:$nport; root $out/www; }
-}
-CONF
-nginx -c "$out/nginx.conf" -e "$out/nginx-error.log" &
-pids+=($!)
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$nport/person.json" >/dev/null && break; sleep 0.05; done
+bench_nginx "$out" /person.json
 
-to_us() { awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) f = 1; else if (v ~ /ms$/) f = 1000;
-  else if (v ~ /s$/) f = 1000000; else f = 1; printf "%.0f", n * f }'; }
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
-declare -A rps p50 p99 ratios
-run() { # NAME FILE ARGS...
-  local t=$1 f=$2; shift 2
-  wrk -t2 -c64 -d"$dur" --latency "$@" >"$f"
-  if grep -q "Non-2xx\|Socket errors" "$f"; then echo "bench_api: errors in $f" >&2; cat "$f" >&2; exit 1; fi
-}
 wrk -t2 -c64 -d2s "http://127.0.0.1:$nport/person.json" >/dev/null
 wrk -t2 -c64 -d2s -s "$out/pids.lua" "http://127.0.0.1:$pport" >/dev/null
 for r in $(seq "$runs"); do
-  for t in nginx popid; do
-    f="$out/wrk-$t-$r.txt"
-    if [ $t = nginx ]; then run $t "$f" "http://127.0.0.1:$nport/person.json"
-    else run $t "$f" -s "$out/pids.lua" "http://127.0.0.1:$pport"; fi
-    v=$(awk '/^Requests\/sec:/ {print $2}' "$f")
-    rps[$t]+="$v "
-    [ $t = nginx ] && round_nginx=$v
-    ratios[$t]+="$(awk -v a="$v" -v b="$round_nginx" 'BEGIN {printf "%.3f", a / b}') "
-    p50[$t]+="$(to_us "$(awk '$1 == "50%" {print $2}' "$f")") "
-    p99[$t]+="$(to_us "$(awk '$1 == "99%" {print $2}' "$f")") "
-  done
+  wrk_round nginx "$out/wrk-nginx-$r.txt" "http://127.0.0.1:$nport/person.json"
+  wrk_round popid "$out/wrk-popid-$r.txt" -s "$out/pids.lua" "http://127.0.0.1:$pport"
 done
-echo "machine: $cores cores ($(lscpu | awk -F: '/Model name/ {gsub(/^ +/,"",$2); print $2; exit}')), shared by wrk, nginx and popid (and whatever else runs)"
+bench_machine
 echo "registry $people people; wrk -t2 -c64 -d$dur --latency; $runs interleaved runs; body $(wc -c <"$out/www/person.json") bytes; audit on"
-printf '\n| server | median req/s | p50 µs | p99 µs | ratio to nginx (median of rounds) | runs (req/s) |\n|---|---:|---:|---:|---:|---|\n'
-for t in nginx popid; do
-  printf '| %s | %.0f | %s | %s | %.2f | %s|\n' "$t" "$(median <<<"${rps[$t]}")" \
-    "$(median <<<"${p50[$t]}")" "$(median <<<"${p99[$t]}")" "$(median <<<"${ratios[$t]}")" "${rps[$t]}"
-done
+wrk_table nginx popid
 echo "audit entries in the log: $(sqlite3 "$db.audit" 'SELECT count(*) FROM audit_entry' 2>/dev/null || echo '?')"
-curl -s "http://127.0.0.1:$pport/metrics" | awk '/^popid_audit_entries_total/ {e = $2}
-  /^popid_audit_commits_total/ {c = $2}
-  END {if (c) printf "this server: %d audit entries in %d group commits (%.1f per commit)\n", e, c, e / c}'
+audit_commits
 
 if [ "$soak" -gt 0 ]; then
   # Every 10 s: the server's RSS and its request count (/metrics, all routes; /metrics itself
