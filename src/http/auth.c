@@ -147,6 +147,15 @@ int http__h_verify(struct http_req *rq, const struct http_match *m)
         }
         if ((rc = http_guard_check(&g, &n, req.pid)))
                 goto out;
+        /* The signer is loaded before an OTP is spent: when the key cannot be read, the answer
+         * could not be given, and the person's code stays usable for a retry (docs/AUTH.md). */
+        const struct verify_signer *signer = http__signer(rq->srv->key_path, &e);
+        if (!signer) {
+                fprintf(stderr, "popid http: verify: %s [%s] id=%s\n", e.msg, e.rule, rq->id);
+                rc = http_guard_fail(&g, req.pid, 503, "signing-unavailable", "Signing unavailable",
+                                     "the registry cannot sign answers now");
+                goto out;
+        }
         /* The OTP is checked (and spent: a write) before the read snapshot; verify_check then
          * answers otp-mismatch, or a code of the person or account that comes first. A wrong or
          * malformed code, or another client's txn, is a mismatch (a malformed one a 400 below). */
@@ -188,13 +197,6 @@ int http__h_verify(struct http_req *rq, const struct http_match *m)
         }
         if (rc) {
                 rc = http_guard_store_error(&g, req.pid, &e);
-                goto out;
-        }
-        const struct verify_signer *signer = http__signer(rq->srv->key_path, &e);
-        if (!signer) {
-                fprintf(stderr, "popid http: verify: %s [%s] id=%s\n", e.msg, e.rule, rq->id);
-                rc = http_guard_fail(&g, req.pid, 503, "signing-unavailable", "Signing unavailable",
-                                     "the registry cannot sign answers now");
                 goto out;
         }
         char txn[VERIFY_TXN_LEN], pid_text[PID_LEN + 1], fields[128];

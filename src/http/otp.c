@@ -292,6 +292,15 @@ int http__h_ekyc(struct http_req *rq, const struct http_match *m)
                                      "none of the fields of a person is granted to the client");
                 goto out;
         }
+        /* The signer is loaded before the code is spent: when the key cannot be read, no answer
+         * could be given, and the person's code stays usable for a retry (docs/AUTH.md). */
+        const struct verify_signer *signer = http__signer(rq->srv->key_path, &e);
+        if (!signer) {
+                fprintf(stderr, "popid http: ekyc: %s [%s] id=%s\n", e.msg, e.rule, rq->id);
+                rc = http_guard_fail(&g, pid, 503, "signing-unavailable", "Signing unavailable",
+                                     "the registry cannot sign answers now");
+                goto out;
+        }
         rc = eid_otp_check(g.reg->st, NULL, rq->srv->pepper, txn, pid, g.client->id, code,
                            wall_ms(), &e);
         if (rc == POP_EINVAL) {
@@ -312,13 +321,12 @@ int http__h_ekyc(struct http_req *rq, const struct http_match *m)
                 goto out;
         }
         uint64_t released = access_filter_json(g.client, ACCESS_DOC_PERSON, person);
-        const struct verify_signer *signer = http__signer(rq->srv->key_path, &e);
         char pid_text[PID_LEN + 1];
         pid_from_int(pid, pid_text);
         signed_doc = json_pack("{s:s, s:s, s:s, s:s, s:s, s:O, s:I}", "typ", "popid-ekyc", "txn",
                                txn, "client", g.client->id, "pid", pid_text, "purpose", g.purpose,
                                "person", person, "iat", (json_int_t)(wall_ms() / 1000));
-        if (!signer || !signed_doc || verify_sign(signer, signed_doc, &jws, &e)) {
+        if (!signed_doc || verify_sign(signer, signed_doc, &jws, &e)) {
                 fprintf(stderr, "popid http: ekyc: sign: %s [%s] id=%s\n", e.msg, e.rule, rq->id);
                 rc = http_guard_fail(&g, pid, 503, "signing-unavailable", "Signing unavailable",
                                      "the registry cannot sign answers now");
