@@ -70,7 +70,7 @@ int cli_exit_code(int code)
         return CLI_EFAIL;
 }
 
-static int fail(const struct pop_err *e, int code)
+int cli__fail(const struct pop_err *e, int code)
 {
         if (e->msg[0])
                 fprintf(stderr, "popid: %s%s%s%s\n", e->msg, e->rule[0] ? " [" : "", e->rule,
@@ -88,13 +88,18 @@ static int usage_error(const char *fmt, const char *arg)
         return CLI_EUSAGE;
 }
 
-static int print_json(const struct opts *o, json_t *j)
+int cli__print_json(int compact, json_t *j)
 {
-        size_t flags = o->compact ? JSON_COMPACT : JSON_INDENT(2);
-        if (json_dumpf(j, stdout, flags | JSON_PRESERVE_ORDER) != 0)
+        size_t flags = compact ? JSON_COMPACT : JSON_INDENT(2);
+        if (!j || json_dumpf(j, stdout, flags | JSON_PRESERVE_ORDER) != 0)
                 return CLI_EFAIL;
         fputc('\n', stdout);
         return fflush(stdout) == 0 ? CLI_OK : CLI_EFAIL;
+}
+
+static int print_json(const struct opts *o, json_t *j)
+{
+        return cli__print_json(o->compact, j);
 }
 
 /* Sets key (dotted: "address.province") to a string value in obj. */
@@ -260,7 +265,7 @@ static int open_reg(const struct opts *o, struct reg **r)
 {
         struct pop_err e = {0};
         int rc = reg_open(db_of(o), r, &e);
-        return rc ? fail(&e, rc) : 0;
+        return rc ? cli__fail(&e, rc) : 0;
 }
 
 static void make_ctx(const struct opts *o, struct reg_ctx *ctx, char *buf, size_t cap)
@@ -281,7 +286,7 @@ static int parse_pid_arg(const char *s, int64_t *out)
 {
         struct pop_err e = {0};
         int rc = reg_parse_pid(s, out, &e);
-        return rc ? fail(&e, rc) : 0;
+        return rc ? cli__fail(&e, rc) : 0;
 }
 
 static int parse_on(const struct opts *o, struct pdate *on)
@@ -291,7 +296,7 @@ static int parse_on(const struct opts *o, struct pdate *on)
                 return 0;
         struct pop_err e = {0};
         int rc = pdate_parse_full(o->on, strlen(o->on), on, &e);
-        return rc ? fail(&e, rc) : 0;
+        return rc ? cli__fail(&e, rc) : 0;
 }
 
 /* ---- commands ---- */
@@ -305,13 +310,13 @@ static int cmd_init(struct opts *o)
         if ((rc = need_pos(o, 0, "")))
                 return rc;
         if ((rc = reg_init(db, o->authority, &e)))
-                return fail(&e, rc);
+                return cli__fail(&e, rc);
         const char *key = key_of(o, kb, sizeof kb);
         if ((rc = reg_key_init(db, key, &e)))
-                return fail(&e, rc);
+                return cli__fail(&e, rc);
         char akb[4096];
         if ((rc = audit_key_path(db, akb, sizeof akb, &e)) || (rc = audit_key_init(db, akb, &e)))
-                return fail(&e, rc);
+                return cli__fail(&e, rc);
         json_t *j = json_pack("{s:s, s:s, s:s, s:s}", "registry", db, "key", key, "audit_key", akb,
                               "status", "ready");
         rc = print_json(o, j);
@@ -328,7 +333,7 @@ static int cmd_pid(struct opts *o)
         struct pop_err e = {0};
         int rc = pid_parse(s, strlen(s), &id, &e);
         if (rc)
-                return fail(&e, rc);
+                return cli__fail(&e, rc);
         if (!strcmp(sub, "explain")) {
                 char text[256];
                 pid_explain(&id, text, sizeof text);
@@ -339,11 +344,11 @@ static int cmd_pid(struct opts *o)
                 struct pdate dob = {0, 0, 0};
                 enum sex sex = SEX_UNKNOWN;
                 if (o->dob && (rc = pdate_parse(o->dob, strlen(o->dob), &dob, &e)))
-                        return fail(&e, rc);
+                        return cli__fail(&e, rc);
                 if (o->sex && (rc = sex_parse(o->sex, &sex, &e)))
-                        return fail(&e, rc);
+                        return cli__fail(&e, rc);
                 if ((rc = pid_check_person(&id, dob, sex, &e)))
-                        return fail(&e, rc);
+                        return cli__fail(&e, rc);
         } else if (strcmp(sub, "parse")) {
                 return usage_error("unknown pid command '%s'", sub);
         }
@@ -382,7 +387,7 @@ static int cmd_name(struct opts *o)
         else
                 return usage_error("unknown name command '%s'", sub);
         if (rc)
-                return fail(&e, rc);
+                return cli__fail(&e, rc);
         puts(out);
         return CLI_OK;
 }
@@ -420,7 +425,7 @@ static int audit_read(struct opts *o, const char *action, int64_t subject, json_
         if (!rc)
                 return 0;
         fprintf(stderr, "popid: the access could not be audited, so nothing is shown\n");
-        fail(&ae, rc);
+        cli__fail(&ae, rc);
         return rc == POP_EINVAL ? CLI_EUSAGE : CLI_EFAIL;
 }
 
@@ -437,7 +442,7 @@ static int audit_event(struct cli_audit *ca, json_t *ev, json_t *res, int prc,
                         "popid: the event was applied (seq %lld), but its audit entry "
                         "could not be written\n",
                         (long long)json_integer_value(json_object_get(res, "seq")));
-        fail(&ae, rc);
+        cli__fail(&ae, rc);
         return rc == POP_EINVAL ? CLI_EUSAGE : CLI_EFAIL;
 }
 
@@ -458,7 +463,7 @@ static int run_read(struct opts *o, read_fn *fn, int64_t id, const char *action,
                 json_decref(j);
                 return rc;
         }
-        rc = prc ? fail(&e, prc) : print_json(o, j);
+        rc = prc ? cli__fail(&e, prc) : print_json(o, j);
         json_decref(j);
         return rc;
 }
@@ -479,7 +484,7 @@ static int person_search(struct opts *o)
                 reg_close(r);
                 return rc;
         }
-        rc = prc ? fail(&e, prc) : print_json(o, j);
+        rc = prc ? cli__fail(&e, prc) : print_json(o, j);
         json_decref(j);
         reg_close(r);
         return rc;
@@ -550,7 +555,7 @@ static int cmd_residence(struct opts *o)
                         rc = reg_public_jwk(r, &jwk, &e);
                         reg_close(r);
                         if (rc)
-                                return fail(&e, rc);
+                                return cli__fail(&e, rc);
                 }
                 struct reg_ctx ctx;
                 reg_ctx_now(&ctx, NULL);
@@ -558,7 +563,7 @@ static int cmd_residence(struct opts *o)
                 rc = reg_confirmation_verify(buf, n, jwk, ctx.today, &out, &e);
                 json_decref(jwk);
                 if (rc)
-                        return fail(&e, rc);
+                        return cli__fail(&e, rc);
                 int valid = json_is_true(json_object_get(out, "valid"));
                 rc = print_json(o, out);
                 json_decref(out);
@@ -586,7 +591,7 @@ static int cmd_residence(struct opts *o)
                 reg_close(r);
                 return rc;
         }
-        rc = prc ? fail(&e, prc) : print_json(o, out);
+        rc = prc ? cli__fail(&e, prc) : print_json(o, out);
         json_decref(out);
         reg_close(r);
         return rc;
@@ -603,7 +608,7 @@ static int cmd_key(struct opts *o)
         json_t *jwk = NULL;
         struct pop_err e = {0};
         int prc = reg_public_jwk(r, &jwk, &e);
-        rc = prc ? fail(&e, prc) : print_json(o, jwk);
+        rc = prc ? cli__fail(&e, prc) : print_json(o, jwk);
         json_decref(jwk);
         reg_close(r);
         return rc;
@@ -638,7 +643,7 @@ static int apply_file(struct opts *o, struct reg *r, struct reg_ctx *ctx, const 
         if (arc) {
                 if (f != stdin)
                         fclose(f);
-                return fail(&ae, arc);
+                return cli__fail(&ae, arc);
         }
         while ((n = getline(&line, &cap, f)) > 0) {
                 lineno++;
@@ -718,12 +723,12 @@ static int cmd_event(struct opts *o)
         struct cli_audit *ca = NULL;
         struct pop_err ae = {0};
         if ((rc = cli__audit_open(db_of(o), ctx.actor, o->purpose, &ca, &ae)))
-                rc = fail(&ae, rc);
+                rc = cli__fail(&ae, rc);
         else
                 rc = audit_event(ca, ev, res, prc, &e);
         cli__audit_close(ca);
         if (!rc)
-                rc = prc ? fail(&e, prc) : print_json(o, res);
+                rc = prc ? cli__fail(&e, prc) : print_json(o, res);
         json_decref(res);
         json_decref(ev);
         reg_close(r);
@@ -767,7 +772,7 @@ static int cmd_check(struct opts *o)
                 prc = store_person_count(r->st, &n, &e);
         if (prc) {
                 reg_close(r);
-                return fail(&e, prc);
+                return cli__fail(&e, prc);
         }
         json_t *j = json_pack("{s:s, s:s, s:I}", "integrity", "ok", "backend", store_backend(r->st),
                               "persons", (json_int_t)n);
@@ -792,7 +797,7 @@ static int cmd_demo(struct opts *o)
             reg_demo_seed(r, &ctx, o->people ? o->people : 3000, (uint64_t)o->seed, &stats, &e);
         if (prc) {
                 reg_close(r);
-                return fail(&e, prc);
+                return cli__fail(&e, prc);
         }
         json_t *j = json_pack("{s:I, s:I, s:I, s:I, s:o}", "persons", (json_int_t)stats.persons,
                               "events", (json_int_t)stats.events, "households",

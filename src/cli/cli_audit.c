@@ -278,13 +278,6 @@ int cli__audit_event_once(const char *db, const char *actor, const char *purpose
 
 /* ---- popid audit ---- */
 
-static int fail(const struct pop_err *e, int code)
-{
-        fprintf(stderr, "popid: %s%s%s%s\n", e->msg[0] ? e->msg : pop_strerror(code),
-                e->rule[0] ? " [" : "", e->rule, e->rule[0] ? "]" : "");
-        return cli_exit_code(code);
-}
-
 static int usage(const char *msg)
 {
         fprintf(stderr, "popid: %s (see popid help)\n", msg);
@@ -342,7 +335,7 @@ static int verify_report(int rc, const struct audit_verify_result *res, const st
                          int compact)
 {
         if (rc && rc != POP_EVERIFY && rc != POP_EINVAL)
-                return fail(e, rc);
+                return cli__fail(e, rc);
         json_t *j = audit_verify_json(res, rc == 0);
         if (rc) {
                 /* A malformed export, or one made with another key: the error says why. */
@@ -351,7 +344,7 @@ static int verify_report(int rc, const struct audit_verify_result *res, const st
         }
         int prc = print(j, compact);
         if (rc)
-                return fail(e, rc);
+                return cli__fail(e, rc);
         return prc;
 }
 
@@ -363,7 +356,7 @@ static int verify_file(const char *path, const char *pk_text, int compact)
         if (!pk_text)
                 return usage("verifying an export needs --public-key KEY (popid audit key)");
         if ((rc = audit_parse_public_key(pk_text, pk, &e)))
-                return fail(&e, rc);
+                return cli__fail(&e, rc);
         FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
         if (!f) {
                 fprintf(stderr, "popid: cannot open %s: %s\n", path, strerror(errno));
@@ -373,7 +366,7 @@ static int verify_file(const char *path, const char *pk_text, int compact)
         if ((rc = audit_xv_new(pk, &v, &e))) {
                 if (f != stdin)
                         fclose(f);
-                return fail(&e, rc);
+                return cli__fail(&e, rc);
         }
         char *line = NULL;
         size_t cap = 0;
@@ -401,7 +394,7 @@ static int open_audit_store(const char *db, struct store **st)
 {
         struct pop_err e = {0};
         int rc = audit_store_open(db, st, &e);
-        return rc ? fail(&e, rc) : 0;
+        return rc ? cli__fail(&e, rc) : 0;
 }
 
 static int audit_verify_cmd(const char *db, json_t *opts, int compact)
@@ -417,7 +410,7 @@ static int audit_verify_cmd(const char *db, json_t *opts, int compact)
         struct pop_err e = {0};
         const char *pk_text = opt(opts, "public-key");
         if (pk_text && (rc = audit_parse_public_key(pk_text, pk, &e)))
-                return fail(&e, rc);
+                return cli__fail(&e, rc);
         struct store *st;
         if ((rc = open_audit_store(db, &st)))
                 return rc;
@@ -462,7 +455,7 @@ static int audit_export_cmd(const char *db, const char *actor, const char *purpo
                 prc = pop_fail(&e, POP_EIO, "audit-export-write", "cannot write %s", out);
         store_close(st);
         if (prc)
-                return fail(&e, prc);
+                return cli__fail(&e, prc);
         if (!out)
                 return CLI_OK;
         return print(json_pack("{s:s, s:I, s:I}", "file", out, "from_seq", (json_int_t)from,
@@ -493,7 +486,7 @@ static int audit_key_cmd(const char *db, json_t *opts)
                 }
         }
         if (prc)
-                return fail(&e, prc);
+                return cli__fail(&e, prc);
         puts(text);
         return fflush(stdout) == 0 ? CLI_OK : CLI_EFAIL;
 }
@@ -511,7 +504,7 @@ static int audit_log_cmd(const char *db, const char *actor, const char *purpose,
         int64_t pid;
         struct pop_err e = {0};
         if ((rc = reg_parse_pid(pid_text, &pid, &e)))
-                return fail(&e, rc);
+                return cli__fail(&e, rc);
         struct store *st;
         if ((rc = open_audit_store(db, &st)))
                 return rc;
@@ -524,10 +517,10 @@ static int audit_log_cmd(const char *db, const char *actor, const char *purpose,
                                        &ae))) {
                 json_decref(out);
                 fprintf(stderr, "popid: the access could not be audited, so nothing is shown\n");
-                return fail(&ae, rc);
+                return cli__fail(&ae, rc);
         }
         if (prc)
-                return fail(&e, prc);
+                return cli__fail(&e, prc);
         return print(out, compact);
 }
 

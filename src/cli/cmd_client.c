@@ -16,6 +16,7 @@
 
 #include "access/access.h"
 #include "cli/cli.h"
+#include "cli/cli_int.h"
 #include "store/store.h"
 
 #define PATH_CAP 4096
@@ -29,31 +30,12 @@ struct cctx {
         struct store *st;
 };
 
-static int fail(const struct pop_err *e, int code)
-{
-        if (e->msg[0])
-                fprintf(stderr, "popid: %s%s%s%s\n", e->msg, e->rule[0] ? " [" : "", e->rule,
-                        e->rule[0] ? "]" : "");
-        else
-                fprintf(stderr, "popid: %s\n", pop_strerror(code));
-        return cli_exit_code(code);
-}
-
 static int usage(const char *msg, const char *arg)
 {
         fprintf(stderr, "popid: ");
         fprintf(stderr, msg, arg);
         fprintf(stderr, " (see popid client help)\n");
         return CLI_EUSAGE;
-}
-
-static int print_json(const struct cctx *x, json_t *j)
-{
-        size_t flags = x->compact ? JSON_COMPACT : JSON_INDENT(2);
-        if (!j || json_dumpf(j, stdout, flags | JSON_PRESERVE_ORDER) != 0)
-                return CLI_EFAIL;
-        fputc('\n', stdout);
-        return fflush(stdout) == 0 ? CLI_OK : CLI_EFAIL;
 }
 
 static int64_t now_ms(void)
@@ -98,7 +80,7 @@ static int open_store(struct cctx *x)
 {
         struct pop_err e = {0};
         int rc = store_open(x->db, 0, &x->st, &e);
-        return rc ? fail(&e, rc) : 0;
+        return rc ? cli__fail(&e, rc) : 0;
 }
 
 static int first_client(void *ctx, const struct access_client *c)
@@ -118,12 +100,12 @@ static int load_pepper(struct cctx *x, bool may_create, uint8_t pepper[ACCESS_PE
         struct pop_err e = {0};
         int rc = access_pepper_path(x->db, path, sizeof path, &e);
         if (rc)
-                return fail(&e, rc);
+                return cli__fail(&e, rc);
         bool any = false;
         if (may_create) {
                 rc = access_client_list(x->st, first_client, &any, &e);
                 if (rc < 0)
-                        return fail(&e, rc);
+                        return cli__fail(&e, rc);
         }
         rc = access_pepper_load(path, may_create && !any, pepper, &e);
         if (rc && any && !strcmp(e.rule, "pepper-missing")) {
@@ -134,7 +116,7 @@ static int load_pepper(struct cctx *x, bool may_create, uint8_t pepper[ACCESS_PE
                         path);
                 return cli_exit_code(rc);
         }
-        return rc ? fail(&e, rc) : 0;
+        return rc ? cli__fail(&e, rc) : 0;
 }
 
 static void args_from_opts(const struct cctx *x, struct access_client_args *a)
@@ -176,7 +158,7 @@ static int print_with_token(struct cctx *x, const struct access_client *c, char 
         json_t *j = access_client_json(c);
         json_object_set_new(j, "token", json_string(token));
         sodium_memzero(token, ACCESS_TOKEN_MAX + 1);
-        int rc = print_json(x, j);
+        int rc = cli__print_json(x->compact, j);
         /* jansson keeps its own copy of the string: wipe it before it goes back to the heap. */
         json_t *t = json_object_get(j, "token");
         if (t)
@@ -203,7 +185,7 @@ static int cmd_add(struct cctx *x)
         memset(&c, 0, sizeof c);
         args_from_opts(x, &a);
         if ((rc = access_client_change(&c, &a, ACCESS_SET, &e)))
-                return fail(&e, rc);
+                return cli__fail(&e, rc);
         uint8_t pepper[ACCESS_PEPPER_LEN];
         char token[ACCESS_TOKEN_MAX + 1];
         if ((rc = open_store(x)) || (rc = load_pepper(x, true, pepper)))
@@ -211,7 +193,7 @@ static int cmd_add(struct cctx *x)
         rc = access_client_create(x->st, pepper, &c, now_ms(), token, &e);
         sodium_memzero(pepper, sizeof pepper);
         if (rc)
-                return fail(&e, rc);
+                return cli__fail(&e, rc);
         note_sensitive(x);
         return print_with_token(x, &c, token);
 }
@@ -230,7 +212,7 @@ static int cmd_list(struct cctx *x)
         json_t *arr = json_array();
         struct pop_err e = {0};
         int prc = access_client_list(x->st, add_to_list, arr, &e);
-        rc = prc ? fail(&e, prc) : print_json(x, arr);
+        rc = prc ? cli__fail(&e, prc) : cli__print_json(x->compact, arr);
         json_decref(arr);
         return rc;
 }
@@ -246,9 +228,9 @@ static int cmd_show(struct cctx *x)
         struct pop_err e = {0};
         int prc = access_client_get(x->st, x->argv[0], &c, &e);
         if (prc)
-                return fail(&e, prc);
+                return cli__fail(&e, prc);
         json_t *j = access_client_json(&c);
-        rc = print_json(x, j);
+        rc = cli__print_json(x->compact, j);
         json_decref(j);
         return rc;
 }
@@ -283,7 +265,7 @@ static int cmd_rotate(struct cctx *x)
                                        &c, token, &e);
         sodium_memzero(pepper, sizeof pepper);
         if (prc)
-                return fail(&e, prc);
+                return cli__fail(&e, prc);
         return print_with_token(x, &c, token);
 }
 
@@ -310,11 +292,11 @@ static int run_change(struct cctx *x, struct change *ch)
         struct pop_err e = {0};
         int prc = access_client_modify(x->st, x->argv[0], apply_change, ch, now_ms(), &c, &e);
         if (prc)
-                return fail(&e, prc);
+                return cli__fail(&e, prc);
         if (ch->a && ch->how != ACCESS_REVOKE)
                 note_sensitive(x);
         json_t *j = access_client_json(&c);
-        rc = print_json(x, j);
+        rc = cli__print_json(x->compact, j);
         json_decref(j);
         return rc;
 }
@@ -357,7 +339,7 @@ static int cmd_fields(struct cctx *x)
                         json_object_set_new(o, "keys", json_string(i->keys));
                 json_array_append_new(arr, o);
         }
-        int rc = print_json(x, arr);
+        int rc = cli__print_json(x->compact, arr);
         json_decref(arr);
         return rc;
 }
@@ -398,8 +380,8 @@ static int cmd_auth(struct cctx *x)
                 j = json_pack("{s:b, s:i, s:s, s:s}", "authenticated", 0, "status", d.status,
                               "rule", d.rule, "detail", d.detail);
         else
-                return fail(&e, prc);
-        rc = print_json(x, j);
+                return cli__fail(&e, prc);
+        rc = cli__print_json(x->compact, j);
         json_decref(j);
         return rc ? rc : prc ? CLI_EVERIFY : CLI_OK;
 }

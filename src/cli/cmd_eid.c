@@ -37,13 +37,6 @@ struct args {
         bool show_code, compact, send_code, totp, code;
 };
 
-static int fail(const struct pop_err *e, int code)
-{
-        fprintf(stderr, "popid: %s%s%s%s\n", e->msg[0] ? e->msg : pop_strerror(code),
-                e->rule[0] ? " [" : "", e->rule, e->rule[0] ? "]" : "");
-        return cli_exit_code(code);
-}
-
 static int usage(const char *msg, const char *arg)
 {
         fprintf(stderr, "popid: ");
@@ -155,12 +148,9 @@ static int read_secret(char buf[SECRET_CAP], const char *what, struct pop_err *e
 
 static int print_json(const struct args *a, json_t *j)
 {
-        size_t flags = a->compact ? JSON_COMPACT : JSON_INDENT(2);
-        int rc = (!j || json_dumpf(j, stdout, flags | JSON_PRESERVE_ORDER) != 0) ? CLI_EFAIL : 0;
-        if (!rc)
-                fputc('\n', stdout);
+        int rc = cli__print_json(a->compact, j);
         json_decref(j);
-        return rc || fflush(stdout) ? CLI_EFAIL : CLI_OK;
+        return rc;
 }
 
 static json_t *render(const struct eid_account *acc)
@@ -331,7 +321,7 @@ static int run(struct args *a, struct eid_ctx *c, int64_t pid, struct pop_err *e
         sodium_memzero(s2, sizeof s2);
         sodium_memzero(code, sizeof code);
         if (rc)
-                return fail(err, rc);
+                return cli__fail(err, rc);
         return out < 0 ? CLI_EFAIL : out;
 }
 
@@ -350,7 +340,7 @@ int cli__eid(int argc, char **argv)
         struct pop_err err = {0};
         int64_t pid = 0;
         if ((rc = reg_parse_pid(a.pid_text, &pid, &err)))
-                return fail(&err, rc);
+                return cli__fail(&err, rc);
         char actor_buf[160];
         a.actor = cli__actor(a.actor, actor_buf, sizeof actor_buf);
         struct eid_ctx c = {0};
@@ -370,7 +360,7 @@ int cli__eid(int argc, char **argv)
             (queue && (rc = hub_outbox_key_load(path, true, okey, &err))) ||
             (rc = audit_key_path(a.db, path, sizeof path, &err)) ||
             (rc = audit_open(a.db, path, NULL, &au, &err))) {
-                rc = fail(&err, rc);
+                rc = cli__fail(&err, rc);
                 goto out;
         }
         c.st = st;
@@ -385,7 +375,7 @@ out:
         if (au) {
                 struct pop_err cerr = {0};
                 if (audit_close(au, &cerr) && rc == CLI_OK)
-                        rc = fail(&cerr, cerr.code ? cerr.code : POP_ESTORE);
+                        rc = cli__fail(&cerr, cerr.code ? cerr.code : POP_ESTORE);
         }
         store_close(st);
         return rc;

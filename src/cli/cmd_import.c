@@ -43,13 +43,6 @@ static int usage(const char *fmt, const char *arg)
         return CLI_EUSAGE;
 }
 
-static int fail(const struct pop_err *e, int code)
-{
-        fprintf(stderr, "popid: %s%s%s%s\n", e->msg[0] ? e->msg : pop_strerror(code),
-                e->rule[0] ? " [" : "", e->rule, e->rule[0] ? "]" : "");
-        return cli_exit_code(code);
-}
-
 static int parse(int argc, char **argv, struct iopts *o)
 {
         static const char *const names[] = {"db",     "actor", "mode",    "rejects",
@@ -89,7 +82,7 @@ static int open_registry(const struct iopts *o, struct reg **r)
 {
         struct pop_err e = {0};
         int rc = reg_open(o->db, r, &e);
-        return rc ? fail(&e, rc) : 0;
+        return rc ? cli__fail(&e, rc) : 0;
 }
 
 static int parse_format(const char *s, enum imp_format *out)
@@ -127,7 +120,7 @@ static int audit(const struct iopts *o, const char *actor, const char *action, i
         if (!rc)
                 return 0;
         fprintf(stderr, "popid: the %s could not be audited\n", action);
-        fail(&ae, rc);
+        cli__fail(&ae, rc);
         return rc == POP_EINVAL ? CLI_EUSAGE : CLI_EFAIL;
 }
 
@@ -266,7 +259,7 @@ int cli_import(int argc, char **argv)
                 fputs("\r\033[K", stderr);
         double el = now_s() - pr.start;
         if (prc && prc != POP_ERULE)
-                return fail(&e, prc);
+                return cli__fail(&e, prc);
         json_t *j = json_pack("{s:s, s:I, s:I, s:I, s:I, s:s, s:f, s:I}", "mode", o.mode, "records",
                               (json_int_t)st.lines, "loaded", (json_int_t)st.loaded, "rejected",
                               (json_int_t)st.rejected, "households", (json_int_t)st.households,
@@ -275,7 +268,7 @@ int cli_import(int argc, char **argv)
         fputc('\n', stdout);
         json_decref(j);
         if (prc)
-                return fail(&e, prc);
+                return cli__fail(&e, prc);
         if (st.rejected)
                 fprintf(stderr, "popid: %lld line(s) refused, see %s\n", (long long)st.rejected,
                         o.rejects);
@@ -317,7 +310,7 @@ int cli_export(int argc, char **argv)
         if (out != stdout && fclose(out) != 0 && prc == 0)
                 prc = pop_fail(&e, POP_EIO, "export-write", "cannot write %s", o.out);
         if (prc)
-                return fail(&e, prc);
+                return cli__fail(&e, prc);
         if (out != stdout) {
                 json_t *j = json_pack("{s:I, s:s}", "exported", (json_int_t)n, "out", o.out);
                 if (j)

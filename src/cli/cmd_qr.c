@@ -54,25 +54,6 @@ static int bad_usage(const char *what, const char *arg)
         return CLI_EUSAGE;
 }
 
-static int fail(const struct pop_err *e, int code)
-{
-        if (e->msg[0])
-                fprintf(stderr, "popid: %s%s%s%s\n", e->msg, e->rule[0] ? " [" : "", e->rule,
-                        e->rule[0] ? "]" : "");
-        else
-                fprintf(stderr, "popid: %s\n", pop_strerror(code));
-        return cli_exit_code(code);
-}
-
-static int print_json(const struct qr_opts *o, json_t *j)
-{
-        size_t flags = o->compact ? JSON_COMPACT : JSON_INDENT(2);
-        if (json_dumpf(j, stdout, flags | JSON_PRESERVE_ORDER) != 0)
-                return CLI_EFAIL;
-        fputc('\n', stdout);
-        return fflush(stdout) == 0 ? CLI_OK : CLI_EFAIL;
-}
-
 static int parse_args(int argc, char **argv, struct qr_opts *o)
 {
         static const struct {
@@ -188,7 +169,7 @@ static int qr_parse_card(const struct qr_opts *o)
         rc = cardqr_parse(text, len, &c, &e);
         free(text);
         if (rc)
-                return fail(&e, rc);
+                return cli__fail(&e, rc);
         /* Law on Identity 2023 art. 21 (and Law on Citizen Identification 2014 art. 21 for cards
          * issued before 1 July 2024, the same ages for holders from 14): renewal at 25, 40, 60. */
         struct pdate expires = {0, 0, 0};
@@ -207,7 +188,7 @@ static int qr_parse_card(const struct qr_opts *o)
                       c.id.province       ? c.id.province->name
                       : c.id.country_info ? c.id.country_info->name
                                           : "abroad");
-        rc = j ? print_json(o, j) : CLI_EFAIL;
+        rc = j ? cli__print_json(o->compact, j) : CLI_EFAIL;
         json_decref(j);
         return rc;
 }
@@ -242,8 +223,8 @@ static int qr_verify(const struct qr_opts *o)
         free(text);
         json_decref(jwk);
         if (rc)
-                return fail(&e, rc);
-        rc = print_json(o, out);
+                return cli__fail(&e, rc);
+        rc = cli__print_json(o->compact, out);
         json_decref(out);
         return rc;
 }
@@ -280,7 +261,7 @@ static int qr_issue(const struct qr_opts *o)
         if ((rc = reg_parse_pid(o->pid, &pid, &e)) ||
             (rc = reg_idqr_fields_parse(o->fields, &mask, &e)) ||
             (o->ttl && (rc = reg_idqr_ttl_parse(o->ttl, &ttl, &e))))
-                return fail(&e, rc);
+                return cli__fail(&e, rc);
         if (o->scale) {
                 char *end;
                 long v = strtol(o->scale, &end, 10);
@@ -294,7 +275,7 @@ static int qr_issue(const struct qr_opts *o)
                 return bad_usage("%s", "no registry: --db PATH or POPID_DB");
         struct reg *r = NULL;
         if ((rc = reg_open(db, &r, &e)))
-                return fail(&e, rc);
+                return cli__fail(&e, rc);
         char kb[4096], ab[160];
         struct reg_ctx ctx;
         reg_ctx_now(&ctx, cli__actor(o->actor, ab, sizeof ab));
@@ -310,17 +291,17 @@ static int qr_issue(const struct qr_opts *o)
         if ((rc = cli__audit_read_once(db, ctx.actor, o->purpose, "idqr.issue", pid, released, prc,
                                        &e, &ae))) {
                 fprintf(stderr, "popid: the access could not be audited, so nothing is shown\n");
-                fail(&ae, rc);
+                cli__fail(&ae, rc);
                 rc = rc == POP_EINVAL ? CLI_EUSAGE : CLI_EFAIL;
                 goto out;
         }
         if (prc) {
-                rc = fail(&e, prc);
+                rc = cli__fail(&e, prc);
                 goto out;
         }
         struct qrimg q = {0};
         if ((rc = qrimg_encode(compact, strlen(compact), &q, &e))) {
-                rc = fail(&e, rc);
+                rc = cli__fail(&e, rc);
                 goto out;
         }
         if (o->png) {
@@ -328,7 +309,7 @@ static int qr_issue(const struct qr_opts *o)
                 size_t png_len = 0;
                 if ((rc = qrimg_png(&q, scale, &png, &png_len, &e))) {
                         qrimg_free(&q);
-                        rc = fail(&e, rc);
+                        rc = cli__fail(&e, rc);
                         goto out;
                 }
                 int w = write_file(o->png, png, png_len);
@@ -348,7 +329,7 @@ static int qr_issue(const struct qr_opts *o)
                         fwrite(t, 1, tl, stdout);
                         free(t);
                 } else {
-                        rc = fail(&e, rc);
+                        rc = cli__fail(&e, rc);
                 }
         }
         if (!rc && o->text)
@@ -361,7 +342,7 @@ static int qr_issue(const struct qr_opts *o)
                               "modules", q.width, "level", QRIMG_LEVEL_NAME, "bytes", meta.size);
                 if (o->png)
                         json_object_set_new(out, "png", json_string(o->png));
-                rc = out ? print_json(o, out) : CLI_EFAIL;
+                rc = out ? cli__print_json(o->compact, out) : CLI_EFAIL;
         }
         if (!rc && fflush(stdout) != 0)
                 rc = CLI_EFAIL;

@@ -29,8 +29,8 @@ static int usage(const char *msg, const char *arg)
         fprintf(stderr,
                 "\nusage: popid serve --db PATH [--listen HOST:PORT] [--threads N] "
                 "[--max-body BYTES] [--timeout SECONDS] [--max-conns N] [--key FILE] [--log]\n"
-                "       [--notify-url URL --notify-secret FILE] [--notify-attempts N]\n"
-                "       [--notify-backoff-ms MS] [--notify-timeout-ms MS]\n");
+                "       [--notify-url URL --notify-secret FILE [--notify-insecure]]\n"
+                "       [--notify-attempts N] [--notify-backoff-ms MS] [--notify-timeout-ms MS]\n");
         return CLI_EUSAGE;
 }
 
@@ -81,6 +81,7 @@ int cli__serve(int argc, char **argv)
         struct hub_outbox_cfg ocfg = {0};
         const char *secret_path = NULL;
         const char *listen = "127.0.0.1:8080";
+        bool notify_insecure = false;
         unsigned long v;
         int rc;
         cfg.db = getenv("POPID_DB");
@@ -88,6 +89,10 @@ int cli__serve(int argc, char **argv)
                 const char *a = argv[i];
                 if (!strcmp(a, "--log")) {
                         cfg.log = true;
+                        continue;
+                }
+                if (!strcmp(a, "--notify-insecure")) {
+                        notify_insecure = true;
                         continue;
                 }
                 if (strncmp(a, "--", 2) != 0)
@@ -114,10 +119,6 @@ int cli__serve(int argc, char **argv)
                 } else if (!strcmp(a, "--key")) {
                         cfg.key_path = val;
                 } else if (!strcmp(a, "--notify-url")) {
-                        if (strncmp(val, "http://", 7) && strncmp(val, "https://", 8))
-                                return usage("--notify-url needs an http:// or https:// URL, not "
-                                             "'%s'",
-                                             val);
                         ocfg.url = val;
                 } else if (!strcmp(a, "--notify-secret")) {
                         secret_path = val;
@@ -143,6 +144,16 @@ int cli__serve(int argc, char **argv)
         }
         if (!cfg.db || !*cfg.db)
                 return usage("serve needs --db PATH (or POPID_DB)%s", "");
+        /* The messages carry one-time codes: https://, or http:// only to this machine unless
+         * the operator says otherwise (hub_notify_url_check, docs/EID.md "Delivery"). */
+        struct pop_err ue = {0};
+        if (ocfg.url && hub_notify_url_check(ocfg.url, notify_insecure, &ue)) {
+                char why[sizeof ue.msg + 64];
+                snprintf(why, sizeof why, "%s [%s]", ue.msg, ue.rule);
+                return usage("--notify-url: %s", why);
+        }
+        if (notify_insecure && !ocfg.url)
+                return usage("--notify-insecure goes with --notify-url%s", "");
         if (ocfg.url && !secret_path)
                 return usage("--notify-url needs --notify-secret FILE (the webhook's HMAC "
                              "key)%s",
