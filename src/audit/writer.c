@@ -16,7 +16,7 @@
  * them. A failed batch is rolled back whole and every request in it gets the error: nothing of it
  * is stored, and the next batch chains from the unchanged head.
  *
- * After calling a batch back, the writer brings the subject index up when 512 entries are
+ * After calling a batch back, the writer brings the subject index up when 4096 entries are
  * pending (store_audit_index), and when 1,000 pages were added to the write-ahead log since the
  * last time it wakes the checkpointer, a second thread with its own connection that copies the
  * log back into the database (a PASSIVE checkpoint: it takes no write lock, so the writer's
@@ -53,8 +53,11 @@
 #define AUDIT_WAL_PASSES 3
 /* Entries handed to the store per call in a group commit. */
 #define WRITE_ROWS 64
-/* Entries the subject index may lag by before the writer indexes them, and at most per go. */
-#define AUDIT_INDEX_CHUNK 512
+/* Entries the subject index may lag by before the writer indexes them, and at most per go: an
+ * indexing transaction writes each page of the newest bucket (audit migration 3: 65,536 seqs,
+ * a few hundred pages) at most once, so more entries per go write fewer pages per entry; the
+ * access log reads the entries past the index by seq (a few thousand rows). */
+#define AUDIT_INDEX_CHUNK 4096
 
 /* One entry as queued: canonical, its strings in the request's block. */
 struct qentry {
@@ -363,7 +366,7 @@ static void *writer_main(void *arg)
         pthread_mutex_unlock(&a->mu);
 
         /* Clean shutdown: the index brought up to the head, which is sealed. */
-        while (index_some(a, 64 * AUDIT_INDEX_CHUNK) > 0)
+        while (index_some(a, 8 * AUDIT_INDEX_CHUNK) > 0)
                 ;
         bool checkpointed = false;
         struct pop_err err = {0};

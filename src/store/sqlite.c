@@ -400,14 +400,19 @@ static const char *const stmt_sql[N_STMT] = {
                        " ?6, ?7, ?8, ?9, ?10, ?11)",
     [S_AUDIT_LAST] = "SELECT seq, hash FROM audit_entry ORDER BY seq DESC LIMIT 1",
     [S_AUDIT_ITER] = "SELECT " AUDIT_COLS " FROM audit_entry WHERE seq >= ?1 ORDER BY seq",
-    /* The audit database's subject index (sqlite_audit.c), then the entries not indexed yet. */
-    [S_AUDIT_SUBJECT] = "SELECT " AUDIT_COLS " FROM audit_entry WHERE seq > (SELECT"
-                        " coalesce(max(value), 0) FROM meta WHERE key = 'audit_subject_upto')"
+    /* The entries not indexed yet, then the audit database's subject index (sqlite_audit.c),
+     * one lookup per bucket b, newest first (CROSS JOIN: the buckets drive). */
+    [S_AUDIT_SUBJECT] = "WITH RECURSIVE u(upto) AS (SELECT coalesce(max(value), 0) FROM meta"
+                        " WHERE key = 'audit_subject_upto'),"
+                        " b(x) AS (SELECT min(?2 - 1, upto) >> " STORE__AUDIT_BUCKET_SHIFT
+                        " FROM u UNION ALL SELECT x - 1 FROM b WHERE x > 0)"
+                        " SELECT " AUDIT_COLS " FROM audit_entry WHERE seq > (SELECT upto FROM u)"
                         " AND seq < ?2 AND subject = ?1"
                         " UNION ALL SELECT e.seq, e.time_ms, e.actor, e.subject, e.action,"
                         " e.fields, e.purpose, e.outcome, e.rule, e.request_id, e.hash"
-                        " FROM audit_subject s JOIN audit_entry e ON e.seq = s.seq"
-                        " WHERE s.subject = ?1 AND s.seq < ?2 ORDER BY 1 DESC LIMIT ?3",
+                        " FROM b CROSS JOIN audit_subject s ON s.bucket = b.x AND s.subject = ?1"
+                        " AND s.seq < ?2 JOIN audit_entry e ON e.seq = s.seq"
+                        " ORDER BY 1 DESC LIMIT ?3",
     [S_CHECKPOINT_INSERT] = "INSERT INTO audit_checkpoint(seq, hash, time_ms, sig)"
                             " VALUES (?1, ?2, ?3, ?4)",
     [S_CHECKPOINT_LAST] = "SELECT seq, hash, time_ms, sig FROM audit_checkpoint"

@@ -74,6 +74,9 @@ int store__sqlite_outbox_count(struct store *st, int64_t n[STORE_OUTBOX_N_STATES
  * PRAGMA application_id ("popa"); a registry's carry 0. */
 #define STORE__AUDIT_APP_ID      1886351457
 #define STORE__AUDIT_APP_ID_TEXT "1886351457"
+/* The audit database's subject index is kept by bucket of 2^16 seqs (audit migration 3,
+ * sqlite_audit.c): its rows are (seq >> 16, subject, seq). */
+#define STORE__AUDIT_BUCKET_SHIFT "16"
 extern const char *const *const store__sqlite_audit_migrations;
 extern const int store__sqlite_audit_n_migrations;
 /*

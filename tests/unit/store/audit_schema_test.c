@@ -85,7 +85,7 @@ static void test_new_audit_file(void **state)
         append_one(st, 1);
         store_close(st);
         assert_int_equal(sql_int(apath, "PRAGMA application_id"), 1886351457);
-        assert_int_equal(sql_int(apath, "PRAGMA user_version"), 2);
+        assert_int_equal(sql_int(apath, "PRAGMA user_version"), 3);
         /* meta, audit_entry, audit_checkpoint, audit_subject */
         assert_int_equal(sql_int(apath, tables_sql), 4);
         assert_int_equal(sql_int(apath, "SELECT count(*) FROM sqlite_master WHERE name = 'person'"),
@@ -133,7 +133,7 @@ static void test_legacy_converted(void **state)
         append_one(st, 3);
         store_close(st);
         assert_int_equal(sql_int(apath, "PRAGMA application_id"), 1886351457);
-        assert_int_equal(sql_int(apath, "PRAGMA user_version"), 2);
+        assert_int_equal(sql_int(apath, "PRAGMA user_version"), 3);
         assert_int_equal(sql_int(apath, tables_sql), 4);
         assert_int_equal(sql_int(apath, "SELECT count(*) FROM audit_entry"), 3);
         /* Migration 2 indexed the two kept entries; the third waits for store_audit_index. */
@@ -233,6 +233,98 @@ static void test_subject_index(void **state)
         store_close(st);
 }
 
+/* Seqs of an access log, newest first. */
+struct seqs {
+        int n;
+        int64_t v[16];
+};
+
+static int seq_cb(void *ctx, const struct store_audit_entry *e)
+{
+        struct seqs *l = ctx;
+        assert_true(l->n < 16);
+        l->v[l->n++] = e->seq;
+        return 0;
+}
+
+static void append_about(struct store *st, int64_t seq, int64_t subject)
+{
+        struct pop_err e = {0};
+        struct store_audit_entry en = {.seq = seq,
+                                       .time_ms = 1,
+                                       .actor = "operator:test",
+                                       .subject = subject,
+                                       .action = "person.read",
+                                       .fields = "name",
+                                       .outcome = "ok"};
+        assert_int_equal(store_begin(st, &e), 0);
+        assert_int_equal(store_audit_append(st, &en, &e), 0);
+        assert_int_equal(store_commit(st, &e), 0);
+}
+
+static void index_upto(struct store *st, int max)
+{
+        struct pop_err e = {0};
+        int64_t pending = 0;
+        assert_int_equal(store_begin(st, &e), 0);
+        assert_int_equal(store_audit_index(st, max, &pending, &e), 0);
+        assert_int_equal(store_commit(st, &e), 0);
+}
+
+/* The subject index by bucket of 65,536 seqs (audit migration 3): an access log spanning
+ * buckets, the index reaching into the middle of one, before and limit at bucket edges. */
+static void test_subject_buckets(void **state)
+{
+        (void)state;
+        char uri[600], apath[600];
+        struct store *st = NULL;
+        struct pop_err e = {0};
+        const int64_t A = 100000000001, B = 100000000002;
+        static const int64_t a_seqs[] = {1, 65535, 65536, 131071, 131072, 131073, 262150};
+        static const int64_t b_seqs[] = {2, 65537, 131074, 200000};
+        registry(uri, sizeof uri, apath, sizeof apath);
+        assert_int_equal(audit_store_open(uri, &st, &e), 0);
+        for (size_t i = 0, j = 0; i < 7 || j < 4;) {
+                if (j == 4 || (i < 7 && a_seqs[i] < b_seqs[j]))
+                        append_about(st, a_seqs[i++], A);
+                else
+                        append_about(st, b_seqs[j++], B);
+        }
+        append_about(st, 262151, 0); /* no subject: never indexed */
+        /* The index up to 131072 (mid-bucket 2), then all of it. */
+        for (int round = 0; round < 2; round++) {
+                index_upto(st, round == 0 ? 131072 : 1000000);
+                struct seqs l = {0};
+                assert_int_equal(store_audit_by_subject(st, A, 0, 16, seq_cb, &l, &e), 0);
+                assert_int_equal(l.n, 7);
+                for (int i = 0; i < 7; i++)
+                        assert_int_equal(l.v[i], a_seqs[6 - i]);
+                memset(&l, 0, sizeof l);
+                assert_int_equal(store_audit_by_subject(st, A, 131072, 16, seq_cb, &l, &e), 0);
+                assert_int_equal(l.n, 4);
+                assert_int_equal(l.v[0], 131071);
+                assert_int_equal(l.v[1], 65536);
+                assert_int_equal(l.v[3], 1);
+                memset(&l, 0, sizeof l);
+                assert_int_equal(store_audit_by_subject(st, A, 131074, 2, seq_cb, &l, &e), 0);
+                assert_int_equal(l.n, 2);
+                assert_int_equal(l.v[0], 131073);
+                assert_int_equal(l.v[1], 131072);
+                memset(&l, 0, sizeof l);
+                assert_int_equal(store_audit_by_subject(st, B, 65537, 16, seq_cb, &l, &e), 0);
+                assert_int_equal(l.n, 1);
+                assert_int_equal(l.v[0], 2);
+                memset(&l, 0, sizeof l);
+                assert_int_equal(store_audit_by_subject(st, B, 0, 16, seq_cb, &l, &e), 0);
+                assert_int_equal(l.n, 4);
+        }
+        store_close(st);
+        assert_int_equal(sql_int(apath, "SELECT count(*) FROM audit_subject"), 11);
+        assert_int_equal(sql_int(apath, "SELECT count(DISTINCT bucket) FROM audit_subject"), 5);
+        assert_int_equal(
+            sql_int(apath, "SELECT count(*) FROM audit_subject WHERE bucket <> seq >> 16"), 0);
+}
+
 static int run(const char *p)
 {
         prefix = p;
@@ -242,6 +334,7 @@ static int run(const char *p)
             cmocka_unit_test(test_legacy_with_rows_refused),
             cmocka_unit_test(test_kinds_not_mixed),
             cmocka_unit_test(test_subject_index),
+            cmocka_unit_test(test_subject_buckets),
         };
         return cmocka_run_group_tests_name(p, tests, NULL, NULL);
 }
