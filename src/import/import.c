@@ -111,6 +111,9 @@ struct imp {
         unsigned n_recent;
         struct hh_cache hc;
         struct spouse_hold held; /* pid 0: none */
+        /* The registry held no person when the import began: until the ordered write after the
+         * last line (the person table is written only then), no line need look anyone up in it. */
+        bool empty;
         struct reg *r;
         struct store *st;
         const struct reg_ctx *ctx;
@@ -485,7 +488,7 @@ static int known(struct imp *m, int64_t pid, struct pop_err *e)
                 return 1;
         if (rc != POP_ENOTFOUND)
                 return rc;
-        return store_person_exists(m->st, pid, e);
+        return m->empty ? 0 : store_person_exists(m->st, pid, e);
 }
 
 /* ---- refusals ---- */
@@ -617,7 +620,7 @@ static int check_parent(struct imp *m, int file, long line, const struct imp_rec
         }
         int64_t src;
         if (rc == POP_EAGAIN &&
-            (rc = store_import_find(m->st, pid, &par, &src, &e)) == POP_ENOTFOUND)
+            (rc = store_import_find(m->st, pid, &par, &src, &e)) == POP_ENOTFOUND && !m->empty)
                 rc = store_person_get(m->st, pid, &par, &e);
         if (rc == POP_ENOTFOUND) {
                 if ((rc = store_import_is_rejected(m->st, pid, &e)) < 0)
@@ -686,7 +689,7 @@ static int load(struct imp *m, int file, long line, struct imp_rec *rec)
         p->created_at = p->updated_at = m->ctx->now_ms / 1000;
         p->version = m->seq;
         /* The people of the registry, then those of the lines before. */
-        if ((rc = store_person_exists(st, p->pid, &e)) == 1)
+        if ((rc = m->empty ? 0 : store_person_exists(st, p->pid, &e)) == 1)
                 return refuse(m, file, line, rec, false, fname(m, file, C_PID), "person-exists",
                               "the ID is already in the registry");
         if (rc < 0)
@@ -1053,8 +1056,10 @@ int imp_run(struct reg *r, const struct reg_ctx *ctx, const char *const *files, 
                 goto out;
         }
         double t_start = now_s(), c_start = cpu_s();
-        if ((rc = store_import_begin(m.st, STORE_IMPORT_REBUILD_INDEXES, o->cache_mib, err)))
+        if ((rc = store_import_begin(m.st, STORE_IMPORT_REBUILD_INDEXES, o->cache_mib, err)) < 0)
                 goto end;
+        m.empty = rc == 1;
+        rc = 0;
         if ((rc = journal(&m, n_files, false)))
                 goto rollback;
 

@@ -1328,23 +1328,27 @@ static int sq_event_amend(struct store *st, int64_t seq, const char *payload, si
 /*
  * The import's bookkeeping lives in TEMP tables spilling to a file (temp_store = FILE), so its
  * memory is the page caches, whatever the size of the input. The main cache holds the bulk
- * writes until it is full, then spills them to the WAL, still uncommitted. No memory map during
+ * writes until it is full, then spills them to the WAL, still uncommitted. Both caches are
+ * 64 MiB by default, sizes a million people already fill (the bulk writes append, and the
+ * bookkeeping of a million is about 40 MB), so the import's peak memory is the same at 1M and
+ * at 100M; larger caches only kept more of the ID list in memory. No memory map during
  * the import: every page of the file the index builds read would count in the process's memory
  * (up to the 1 GiB map) and the import's memory would grow with the registry. These pragmas
- * must be set outside a transaction; the transaction begins here.
+ * must be set outside a transaction; the transaction begins here. Returns 1 when the registry
+ * holds no person (an import's lines then need not look anyone up in it), else 0.
  */
 static int sq_import_begin(struct store *st, unsigned flags, int cache_mib, struct pop_err *err)
 {
         struct sqlite_store *s = S(st);
         char cache[64];
         snprintf(cache, sizeof cache, "PRAGMA main.cache_size = -%lld;",
-                 (long long)(cache_mib > 0 ? cache_mib : 256) * 1024);
+                 (long long)(cache_mib > 0 ? cache_mib : 64) * 1024);
         int rc = exec(s, cache, err);
         if (rc)
                 return rc;
         rc = exec(s,
                   "PRAGMA temp_store = FILE; PRAGMA mmap_size = 0;"
-                  " PRAGMA temp.cache_size = -262144;"
+                  " PRAGMA temp.cache_size = -65536;"
                   " CREATE TEMP TABLE IF NOT EXISTS imp_p(pid INTEGER PRIMARY KEY,"
                   " src INTEGER NOT NULL, dob INTEGER NOT NULL, sex INTEGER NOT NULL);"
                   " CREATE TEMP TABLE IF NOT EXISTS imp_rej(pid INTEGER PRIMARY KEY,"
@@ -1358,8 +1362,6 @@ static int sq_import_begin(struct store *st, unsigned flags, int cache_mib, stru
                   err);
         if (rc || (rc = sq_begin(st, err)))
                 return rc;
-        if (!(flags & STORE_IMPORT_REBUILD_INDEXES))
-                return 0;
         int64_t any = 0;
         sqlite3_stmt *q = NULL;
         if ((rc = sqlite3_prepare_v2(s->db, "SELECT EXISTS (SELECT 1 FROM person)", -1, &q,
@@ -1373,6 +1375,8 @@ static int sq_import_begin(struct store *st, unsigned flags, int cache_mib, stru
         sqlite3_finalize(q);
         if (any)
                 return 0;
+        if (!(flags & STORE_IMPORT_REBUILD_INDEXES))
+                return 1;
         /* An empty registry: build the indexes once at the end, by sorting, rather than growing
          * them row by row. Inside the transaction, so a crash leaves them as they were. */
         if ((rc = exec(s,
@@ -1399,7 +1403,7 @@ static int sq_import_begin(struct store *st, unsigned flags, int cache_mib, stru
                 return pop_fail(err, POP_ENOMEM, "store-nomem", "out of memory in SQLite");
         rc = exec(s, drops, err);
         sqlite3_free(drops);
-        return rc;
+        return rc ? rc : 1;
 }
 
 /* The import's own tables are only read from now on (the ID list, scanned in order): their cache
@@ -1414,21 +1418,16 @@ static int sq_import_rebuild(struct store *st, int64_t seq, struct pop_err *err)
         struct sqlite_store *s = S(st);
         sqlite3_stmt *q = NULL;
         /*
-         * CREATE INDEX sorts in lists of up to the page cache's size (sqlite3 vdbesort.c) and a
-         * helper thread sorts one list while the next fills: with a quarter of the import's cache
-         * the sort's memory stays within it, and lists full at a million people let two cores
-         * share the sort.
+         * CREATE INDEX sorts in lists of up to the page cache's size (sqlite3 vdbesort.c,
+         * mxPmaSize) and hands each full list to a helper thread to sort and write while the
+         * table scan fills the next. Lists of a fixed 16 MiB, whatever the import's cache, keep
+         * the sort's memory the same at any N (at most one list per thread) and give the helpers
+         * work from the first 16 MiB: with the quarter of a 256 MiB cache used before, a million
+         * people fitted one list and the whole sort ran on the scanning thread. The scan reads
+         * the table in order, which a small cache serves as well as a large one.
          */
-        int64_t cache_kib = 0;
-        int rc = sqlite3_prepare_v2(s->db, "PRAGMA main.cache_size", -1, &q, NULL);
-        if (rc == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW)
-                cache_kib = -sqlite3_column_int64(q, 0);
-        sqlite3_finalize(q);
-        q = NULL;
-        char pragmas[160];
-        snprintf(pragmas, sizeof pragmas, "PRAGMA main.cache_size = -%lld; PRAGMA threads = 2;",
-                 (long long)(cache_kib / 4 > 16384 ? cache_kib / 4 : 16384));
-        if ((rc = exec(s, pragmas, err)))
+        int rc = exec(s, "PRAGMA main.cache_size = -16384; PRAGMA threads = 4;", err);
+        if (rc)
                 return rc;
         rc = sqlite3_prepare_v2(s->db, "SELECT sql FROM temp.imp_idx", -1, &q, NULL);
         if (rc != SQLITE_OK)

@@ -584,10 +584,11 @@ int store_event_amend(struct store *st, int64_t seq, const char *payload, size_t
                       struct pop_err *err) POP_MUST_USE;
 /*
  * Begins an import's transaction and its bookkeeping (temporary tables spilling to disk, a page
- * cache of cache_mib MiB, 0 for the default 256: the memory an import uses whatever its size);
+ * cache of cache_mib MiB, 0 for the default 64: the memory an import uses whatever its size);
  * with STORE_IMPORT_REBUILD_INDEXES (acted on only for an empty registry) the secondary indexes
  * of the tables it fills are dropped, to be rebuilt by store_import_rebuild before the commit.
- * store_import_end (after commit or rollback) drops the rest.
+ * store_import_end (after commit or rollback) drops the rest. Returns 1 when the registry holds
+ * no person (nothing to look up in it until the import writes), 0 when it does, <0 on failure.
  */
 int store_import_begin(struct store *st, unsigned flags, int cache_mib,
                        struct pop_err *err) POP_MUST_USE;
