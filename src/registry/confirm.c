@@ -328,6 +328,73 @@ int reg__es256_sig_canonical(const char *compact, size_t len)
         return last == 'A' || last == 'Q' || last == 'g' || last == 'w';
 }
 
+int reg__jws_verify_es256(const char *text, size_t len, json_t *jwk_json, const char *what,
+                          const char *malformed, const char *bad_payload, json_t **payload,
+                          struct pop_err *err)
+{
+        *payload = NULL;
+        cjose_jwk_t *jwk = NULL;
+        cjose_jws_t *jws = NULL;
+        cjose_err ce;
+        int rc = 0;
+        char *jwk_text = jwk_json ? json_dumps(jwk_json, JSON_COMPACT) : NULL;
+        if (!jwk_text || !(jwk = cjose_jwk_import(jwk_text, strlen(jwk_text), &ce)) ||
+            cjose_jwk_get_kty(jwk, &ce) != CJOSE_JWK_KTY_EC) {
+                rc = pop_fail(err, POP_EINVAL, "key-invalid",
+                              "the public key is not a usable EC JWK");
+                goto out;
+        }
+        if (!reg__compact_jws_ok(text, len)) {
+                rc = pop_fail(err, POP_EINVAL, malformed,
+                              "not a %s: expected three base64url segments separated by dots (a "
+                              "compact JWS)",
+                              what);
+                goto out;
+        }
+        if (!(jws = cjose_jws_import(text, len, &ce))) {
+                rc = pop_fail(err, POP_EINVAL, malformed, "malformed JWS: %s",
+                              ce.message ? ce.message : "unreadable");
+                goto out;
+        }
+        cjose_header_t *hdr = cjose_jws_get_protected(jws);
+        const char *alg = hdr ? cjose_header_get(hdr, CJOSE_HDR_ALG, &ce) : NULL;
+        const char *kid = hdr ? cjose_header_get(hdr, CJOSE_HDR_KID, &ce) : NULL;
+        const char *want_kid = json_string_value(json_object_get(jwk_json, "kid"));
+        /* RFC 8725 §3.1: accept only the algorithm this key is for, never the token's say. */
+        if (!alg || strcmp(alg, CJOSE_HDR_ALG_ES256)) {
+                rc = pop_fail(err, POP_EVERIFY, "signature-invalid",
+                              "the %s is not signed with ES256", what);
+                goto out;
+        }
+        if (want_kid && kid && strcmp(want_kid, kid)) {
+                rc = pop_fail(err, POP_EVERIFY, "key-mismatch",
+                              "signed with key %.48s, not with the given key %.48s", kid, want_kid);
+                goto out;
+        }
+        if (!reg__es256_sig_canonical(text, len) || !cjose_jws_verify(jws, jwk, &ce)) {
+                rc = pop_fail(err, POP_EVERIFY, "signature-invalid",
+                              "the signature does not verify with the registry's key");
+                goto out;
+        }
+        uint8_t *plain = NULL;
+        size_t plain_len = 0;
+        if (!cjose_jws_get_plaintext(jws, &plain, &plain_len, &ce) ||
+            !(*payload =
+                  json_loadb((const char *)plain, plain_len, JSON_REJECT_DUPLICATES, NULL)) ||
+            !json_is_object(*payload)) {
+                json_decref(*payload);
+                *payload = NULL;
+                rc = pop_fail(err, POP_EVERIFY, bad_payload,
+                              "signed by the key, but the payload is not a JSON object");
+                goto out;
+        }
+out:
+        free(jwk_text);
+        cjose_jws_release(jws);
+        cjose_jwk_release(jwk);
+        return rc;
+}
+
 int reg_confirmation_verify(const char *text, size_t len, json_t *jwk_json, struct pdate today,
                             json_t **out, struct pop_err *err)
 {
@@ -338,9 +405,6 @@ int reg_confirmation_verify(const char *text, size_t len, json_t *jwk_json, stru
         while (len && (text[len - 1] == '\n' || text[len - 1] == '\r' || text[len - 1] == ' '))
                 len--;
         json_t *in = NULL, *signed_doc = NULL, *given = NULL;
-        cjose_jwk_t *jwk = NULL;
-        cjose_jws_t *jws = NULL;
-        char *jwk_text = NULL;
         const char *compact = NULL;
         size_t compact_len = 0;
         int rc = 0;
@@ -360,35 +424,9 @@ int reg_confirmation_verify(const char *text, size_t len, json_t *jwk_json, stru
                 compact = text;
                 compact_len = len;
         }
-        cjose_err ce;
-        jwk_text = json_dumps(jwk_json, JSON_COMPACT);
-        if (!jwk_text || !(jwk = cjose_jwk_import(jwk_text, strlen(jwk_text), &ce))) {
-                rc = pop_fail(err, POP_EINVAL, "key-invalid", "the public key is not a usable JWK");
+        if ((rc = reg__jws_verify_es256(compact, compact_len, jwk_json, "confirmation",
+                                        "document-invalid", "document-invalid", &signed_doc, err)))
                 goto out;
-        }
-        if (!reg__compact_jws_ok(compact, compact_len)) {
-                rc = pop_fail(err, POP_EINVAL, "document-invalid",
-                              "malformed JWS: expected three base64url segments separated by dots");
-                goto out;
-        }
-        if (!(jws = cjose_jws_import(compact, compact_len, &ce))) {
-                rc = pop_fail(err, POP_EINVAL, "document-invalid", "malformed JWS: %s",
-                              ce.message ? ce.message : "unreadable");
-                goto out;
-        }
-        if (!reg__es256_sig_canonical(compact, compact_len) || !cjose_jws_verify(jws, jwk, &ce)) {
-                rc = pop_fail(err, POP_EVERIFY, "signature-invalid",
-                              "the signature does not verify with the registry's key");
-                goto out;
-        }
-        uint8_t *plain = NULL;
-        size_t plain_len = 0;
-        if (!cjose_jws_get_plaintext(jws, &plain, &plain_len, &ce) ||
-            !(signed_doc = json_loadb((const char *)plain, plain_len, 0, NULL))) {
-                rc = pop_fail(err, POP_EVERIFY, "document-invalid",
-                              "the signed payload is not JSON");
-                goto out;
-        }
         if (given && !json_equal(given, signed_doc)) {
                 rc = pop_fail(err, POP_EVERIFY, "document-altered",
                               "the document differs from what was signed");
@@ -406,9 +444,6 @@ int reg_confirmation_verify(const char *text, size_t len, json_t *jwk_json, stru
         if (expired)
                 json_object_set_new(*out, "reason", json_string("expired"));
 out:
-        free(jwk_text);
-        cjose_jws_release(jws);
-        cjose_jwk_release(jwk);
         json_decref(signed_doc);
         json_decref(in);
         return rc;

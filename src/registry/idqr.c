@@ -332,59 +332,12 @@ int reg_idqr_verify(const char *text, size_t len, json_t *jwk_json, int64_t now_
                 text++;
                 len--;
         }
-        cjose_jwk_t *jwk = NULL;
-        cjose_jws_t *jws = NULL;
         json_t *payload = NULL, *claims = NULL;
-        char *jwk_text = NULL;
-        int rc = 0;
-        cjose_err ce;
         const char *want_kid = json_string_value(json_object_get(jwk_json, "kid"));
-        jwk_text = jwk_json ? json_dumps(jwk_json, JSON_COMPACT) : NULL;
-        if (!jwk_text || !(jwk = cjose_jwk_import(jwk_text, strlen(jwk_text), &ce)) ||
-            cjose_jwk_get_kty(jwk, &ce) != CJOSE_JWK_KTY_EC) {
-                rc = pop_fail(err, POP_EINVAL, "key-invalid",
-                              "the public key is not a usable EC JWK");
+        int rc = reg__jws_verify_es256(text, len, jwk_json, "credential", "credential-malformed",
+                                       "credential-type", &payload, err);
+        if (rc)
                 goto out;
-        }
-        if (!reg__compact_jws_ok(text, len)) {
-                rc = pop_fail(err, POP_EINVAL, "credential-malformed",
-                              "not a credential: expected three base64url segments separated by "
-                              "dots (a compact JWS)");
-                goto out;
-        }
-        if (!(jws = cjose_jws_import(text, len, &ce))) {
-                rc = pop_fail(err, POP_EINVAL, "credential-malformed", "malformed JWS: %s",
-                              ce.message ? ce.message : "unreadable");
-                goto out;
-        }
-        cjose_header_t *hdr = cjose_jws_get_protected(jws);
-        const char *alg = hdr ? cjose_header_get(hdr, CJOSE_HDR_ALG, &ce) : NULL;
-        const char *kid = hdr ? cjose_header_get(hdr, CJOSE_HDR_KID, &ce) : NULL;
-        /* RFC 8725 §3.1: accept only the algorithm this key is for, never the token's say. */
-        if (!alg || strcmp(alg, CJOSE_HDR_ALG_ES256)) {
-                rc = pop_fail(err, POP_EVERIFY, "signature-invalid",
-                              "the credential is not signed with ES256");
-                goto out;
-        }
-        if (want_kid && kid && strcmp(want_kid, kid)) {
-                rc = pop_fail(err, POP_EVERIFY, "key-mismatch",
-                              "signed with key %.48s, not with the given key %.48s", kid, want_kid);
-                goto out;
-        }
-        if (!reg__es256_sig_canonical(text, len) || !cjose_jws_verify(jws, jwk, &ce)) {
-                rc = pop_fail(err, POP_EVERIFY, "signature-invalid",
-                              "the signature does not verify with the registry's key");
-                goto out;
-        }
-        uint8_t *plain = NULL;
-        size_t plain_len = 0;
-        if (!cjose_jws_get_plaintext(jws, &plain, &plain_len, &ce) ||
-            !(payload = json_loadb((const char *)plain, plain_len, JSON_REJECT_DUPLICATES, NULL)) ||
-            !json_is_object(payload)) {
-                rc = pop_fail(err, POP_EVERIFY, "credential-type",
-                              "signed by the key, but the payload is not a JSON object");
-                goto out;
-        }
         const char *type = json_string_value(json_object_get(payload, "t"));
         if (!type || strcmp(type, IDQR_TYPE)) {
                 rc = pop_fail(err, POP_EVERIFY, "credential-type",
@@ -419,9 +372,6 @@ int reg_idqr_verify(const char *text, size_t len, json_t *jwk_json, int64_t now_
         if (!*out)
                 rc = pop_fail(err, POP_ENOMEM, "oom", "out of memory");
 out:
-        free(jwk_text);
-        cjose_jws_release(jws);
-        cjose_jwk_release(jwk);
         json_decref(payload);
         json_decref(claims);
         return rc;

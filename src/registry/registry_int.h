@@ -28,5 +28,17 @@ json_t *reg__render_person_parts(const struct person *p, unsigned parts);
 int reg__load_key(const char *path, cjose_jwk_t **out, struct pop_err *err) POP_MUST_USE;
 int reg__compact_jws_ok(const char *s, size_t len);
 int reg__es256_sig_canonical(const char *compact, size_t len);
+/*
+ * Verifies a compact JWS made with the registry's key, for the signed documents of confirm.c and
+ * idqr.c (WHAT names the document in messages): jwk_json an EC public JWK (else POP_EINVAL
+ * key-invalid); text three base64url segments cjose reads (else POP_EINVAL with rule malformed);
+ * the header's alg ES256 and no other (RFC 8725 §3.1: the verifier decides the algorithm, not the
+ * token) and its kid the JWK's when both have one (POP_EVERIFY signature-invalid, key-mismatch); a
+ * canonical signature that verifies (signature-invalid); a JSON object as payload, duplicate
+ * members refused (POP_EVERIFY with rule bad_payload). *payload is the caller's.
+ */
+int reg__jws_verify_es256(const char *text, size_t len, json_t *jwk_json, const char *what,
+                          const char *malformed, const char *bad_payload, json_t **payload,
+                          struct pop_err *err) POP_MUST_USE;
 
 #endif

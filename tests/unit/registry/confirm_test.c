@@ -580,6 +580,8 @@ static void test_wrong_alg(void **state)
         assert_non_null(oct);
         char *jws = sign_with(oct, CJOSE_HDR_ALG_HS256, kid, payload);
         verify_fails(jws, strlen(jws), f->jwk);
+        /* Refused for its algorithm (RFC 8725 §3.1), before any HMAC is computed. */
+        verify_refused(jws, f->jwk, POP_EVERIFY, "signature-invalid");
         free(jws);
         cjose_jwk_release(oct);
         /* And keyed with the x coordinate's bytes. */
@@ -616,6 +618,10 @@ static void test_wrong_alg(void **state)
 
         /* The registry's own key and alg, but a payload that is not a confirmation. */
         cjose_jwk_t *reg_key = registry_key(f);
+        /* Its key, but the header names another key: refused as such. */
+        jws = sign_with(reg_key, CJOSE_HDR_ALG_ES256, "another-key", payload);
+        verify_refused(jws, f->jwk, POP_EVERIFY, "key-mismatch");
+        free(jws);
         jws = sign_with(reg_key, CJOSE_HDR_ALG_ES256, kid, "not json");
         verify_refused(jws, f->jwk, POP_EVERIFY, "document-invalid");
         free(jws);
