@@ -145,7 +145,7 @@ int cli__serve(int argc, char **argv)
         if (!cfg.db || !*cfg.db)
                 return usage("serve needs --db PATH (or POPID_DB)%s", "");
         /* The messages carry one-time codes: https://, or http:// only to this machine unless
-         * the operator says otherwise (hub_notify_url_check, docs/EID.md "Delivery"). */
+         * the operator says otherwise (hub_notify_url_check, docs/AUTH.md "OTP delivery"). */
         struct pop_err ue = {0};
         if (ocfg.url && hub_notify_url_check(ocfg.url, notify_insecure, &ue)) {
                 char why[sizeof ue.msg + 64];

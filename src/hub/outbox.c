@@ -8,6 +8,7 @@
 
 #include "access/access.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -129,6 +131,61 @@ void hub_sign(const uint8_t *secret, size_t secret_len, int64_t ts, const char *
         memcpy(out, "v1=", 3);
         sodium_bin2hex(out + 3, HUB_SIG_HEX, mac, sizeof mac);
         sodium_memzero(&h, sizeof h);
+}
+
+/* A host of the loopback interface: 127.0.0.0/8 (RFC 1122 section 3.2.1.3), ::1 (RFC 4291
+ * section 2.5.3) or the name localhost (RFC 6761 section 6.3). curl gives an IPv6 host in
+ * brackets. */
+static bool loopback_host(const char *h)
+{
+        struct in_addr a4;
+        struct in6_addr a6;
+        char v6[INET6_ADDRSTRLEN + 2];
+        size_t n = strlen(h);
+        if (!strcasecmp(h, "localhost") || !strcasecmp(h, "localhost."))
+                return true;
+        if (inet_pton(AF_INET, h, &a4) == 1)
+                return (ntohl(a4.s_addr) >> 24) == 127;
+        if (n > 2 && n < sizeof v6 && h[0] == '[' && h[n - 1] == ']') {
+                memcpy(v6, h + 1, n - 2);
+                v6[n - 2] = '\0';
+                return inet_pton(AF_INET6, v6, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
+        }
+        return false;
+}
+
+int hub_notify_url_check(const char *url, bool insecure, struct pop_err *err)
+{
+        int rc = 0;
+        char *scheme = NULL, *host = NULL;
+        CURLU *u = curl_url();
+        if (!u)
+                return pop_fail(err, POP_ENOMEM, "nomem", "out of memory parsing the webhook URL");
+        if (!url || strlen(url) >= 2048 || curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+            curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+            curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || !*host) {
+                rc = pop_fail(err, POP_EINVAL, "notify-url",
+                              "the webhook URL is not a well-formed absolute URL with a host");
+                goto out;
+        }
+        if (!strcasecmp(scheme, "https"))
+                goto out;
+        if (strcasecmp(scheme, "http")) {
+                rc = pop_fail(err, POP_EINVAL, "notify-url",
+                              "the webhook URL must be https:// (or http:// to this machine)");
+                goto out;
+        }
+        if (!insecure && !loopback_host(host))
+                rc = pop_fail(err, POP_EINVAL, "notify-url-insecure",
+                              "the webhook URL sends one-time codes in clear to '%.100s': use "
+                              "https://, an http:// relay on this machine (127.0.0.1, ::1, "
+                              "localhost), or --notify-insecure on a network you trust",
+                              host);
+out:
+        curl_free(scheme);
+        curl_free(host);
+        curl_url_cleanup(u);
+        return rc;
 }
 
 int hub_secret_load(const char *path, uint8_t out[HUB_SECRET_MAX], size_t *len, struct pop_err *err)

@@ -81,6 +81,17 @@ void hub_sign(const uint8_t *secret, size_t secret_len, int64_t ts, const char *
 int hub_secret_load(const char *path, uint8_t out[HUB_SECRET_MAX], size_t *len,
                     struct pop_err *err) POP_MUST_USE;
 
+/*
+ * Whether url may carry the messages (OTPs and activation codes in clear inside the body): an
+ * https:// URL, or http:// to a loopback host (127.0.0.0/8, ::1, localhost: a relay on the same
+ * machine, the traffic never leaves it), or any http:// URL when insecure is set (`popid serve
+ * --notify-insecure`, a network the operator vouches for). Anything else is POP_EINVAL with a
+ * message naming the problem (`notify-url` malformed, `notify-url-insecure`). NIST SP 800-63B
+ * section 5.1.3.2: an out-of-band secret travels over an authenticated protected channel.
+ * The URL is parsed by libcurl's URL API, the parser the delivery uses.
+ */
+int hub_notify_url_check(const char *url, bool insecure, struct pop_err *err) POP_MUST_USE;
+
 struct hub_outbox_cfg {
         const char *db;  /* the registry URI (the thread opens its own connection) */
         const char *url; /* the webhook; NULL: messages stay pending */
