@@ -135,4 +135,36 @@ int imp_sorter_next(struct imp_sorter *s, int64_t *key, const void **rec, size_t
 int64_t imp_sorter_count(const struct imp_sorter *s); /* records added */
 void imp_sorter_free(struct imp_sorter *s);
 
+/*
+ * The IDs loaded so far (ids.c): up to `cap` of the newest wait in memory behind a hash table
+ * and go to the store's list sorted by ID (flush, given the batch in ID order); a Bloom filter of
+ * 2^bloom_log2 bits of every ID added tells a new ID without asking the store (find, which
+ * answers 0 with *out or POP_ENOTFOUND). Memory is fixed by cap and bloom_log2 (24 bytes + 8 per
+ * ID waiting, 2^bloom_log2 / 8 bytes).
+ */
+#define IMP_IDS_BLOOM_K 4 /* bits set per ID */
+
+struct imp_id {
+        int64_t pid, src; /* src: the line (file << 32 | line) */
+        struct pdate dob;
+        int32_t sex;
+};
+
+struct imp_ids;
+
+typedef int imp_ids_flush_fn(void *ctx, const struct imp_id *v, size_t n, struct pop_err *err);
+typedef int imp_ids_find_fn(void *ctx, int64_t pid, struct imp_id *out, struct pop_err *err);
+
+int imp_ids_new(size_t cap, unsigned bloom_log2, imp_ids_flush_fn *flush, imp_ids_find_fn *find,
+                void *ctx, struct imp_ids **out, struct pop_err *err) POP_MUST_USE;
+/* Adds a loaded ID: POP_ECONFLICT when it was added before. May flush. */
+int imp_ids_add(struct imp_ids *d, const struct imp_id *id, struct pop_err *err) POP_MUST_USE;
+/* 0 with *out when the ID was added, POP_ENOTFOUND when not, <0 on failure. */
+int imp_ids_find(struct imp_ids *d, int64_t pid, struct imp_id *out,
+                 struct pop_err *err) POP_MUST_USE;
+/* Hands the waiting IDs to the store (the end of the lines; also when cap are waiting). */
+int imp_ids_flush(struct imp_ids *d, struct pop_err *err) POP_MUST_USE;
+size_t imp_ids_waiting(const struct imp_ids *d);
+void imp_ids_free(struct imp_ids *d);
+
 #endif
