@@ -87,6 +87,7 @@ struct audit {
         bool paused;   /* test hook */
         int fault_arm; /* test hook: arm the writer's store before its next batch */
         struct audit_stats stats;
+        int64_t wal_restarts; /* test hook: the log seen starting over */
         int close_rc;
         struct pop_err close_err;
 
@@ -100,6 +101,7 @@ struct audit {
         int64_t unindexed;    /* entries committed since the subject index was brought up */
         int wal_mark;         /* the log's pages when the checkpointer was last woken */
         int cp_passes;        /* passes since then that left too much for the writer */
+        int wal_last;         /* the log's pages after the previous batch */
         pthread_t thread;
 
         /* The checkpointer: a thread with a connection of its own copies the log back into the
@@ -335,7 +337,11 @@ static void *writer_main(void *arg)
                         pages = 0;
                 if (pages < a->wal_mark)
                         a->wal_mark = 0; /* the log started over */
+                bool restarted = pages > 0 && pages < a->wal_last;
+                if (pages > 0)
+                        a->wal_last = pages;
                 pthread_mutex_lock(&a->mu);
+                a->wal_restarts += restarted;
                 bool finish = false;
                 if (a->cp_done) {
                         /* The pass copied the log as it was when it began, from wal_mark on at
@@ -815,6 +821,14 @@ void audit__pause(struct audit *a, bool paused)
         a->paused = paused;
         pthread_cond_signal(&a->work);
         pthread_mutex_unlock(&a->mu);
+}
+
+int64_t audit__wal_restarts(struct audit *a)
+{
+        pthread_mutex_lock(&a->mu);
+        int64_t n = a->wal_restarts;
+        pthread_mutex_unlock(&a->mu);
+        return n;
 }
 
 void audit__fault_arm(struct audit *a, int n)

@@ -828,6 +828,70 @@ static void test_concurrent_logging(void **state)
         assert_int_equal(res.entries, N_THREADS * PER_THREAD);
 }
 
+/* Callers that log until told to stop (or a cap), for the write-ahead log test. */
+struct steady {
+        struct audit *a;
+        int id;
+        volatile int *stop;
+        int n, failures;
+};
+
+static void *steady_main(void *arg)
+{
+        struct steady *w = arg;
+        while (!__atomic_load_n(w->stop, __ATOMIC_ACQUIRE) && w->n < 4000) {
+                struct audit_entry e = {.actor = "client:steady",
+                                        .subject = 2000 + w->id,
+                                        .action = "person.read",
+                                        .fields = "dob,full_name",
+                                        .outcome = "ok"};
+                struct pop_err err = {0};
+                w->failures += audit_log(w->a, &e, NULL, &err) != 0;
+                w->n++;
+        }
+        return NULL;
+}
+
+/* Under a steady load from many callers the audit database's write-ahead log starts over
+ * (writer.c: the checkpointer woken per AUDIT_WAL_PAGES pages added, the writer copying what
+ * was committed during a pass): before, it never emptied while callers kept it busy and grew
+ * without end. The callers stop once a restart was seen (at most 8 x 4,000 entries). */
+static void test_wal_starts_over(void **state)
+{
+        (void)state;
+        fresh("");
+        struct audit *a = open_audit(1000, 3600000);
+        enum { T = 8 };
+        static struct steady w[T];
+        pthread_t t[T];
+        volatile int stop = 0;
+        for (int i = 0; i < T; i++) {
+                w[i] = (struct steady){.a = a, .id = i, .stop = &stop};
+                assert_int_equal(pthread_create(&t[i], NULL, steady_main, &w[i]), 0);
+        }
+        int running = T;
+        while (audit__wal_restarts(a) < 1 && running) {
+                usleep(10000);
+                running = 0;
+                for (int i = 0; i < T; i++)
+                        running += __atomic_load_n(&w[i].n, __ATOMIC_RELAXED) < 4000;
+        }
+        __atomic_store_n(&stop, 1, __ATOMIC_RELEASE);
+        int n = 0;
+        for (int i = 0; i < T; i++) {
+                pthread_join(t[i], NULL);
+                assert_int_equal(w[i].failures, 0);
+                n += w[i].n;
+        }
+        int64_t restarts = audit__wal_restarts(a);
+        print_message("wal: %d entries, %lld restarts\n", n, (long long)restarts);
+        assert_true(restarts >= 1);
+        close_audit(a);
+        struct audit_verify_result res;
+        assert_int_equal(verify(&res), 0);
+        assert_int_equal(res.entries, n);
+}
+
 struct found {
         int64_t seq;
         char actor[64];
@@ -1329,6 +1393,7 @@ int main(void)
             cmocka_unit_test(test_key_replaced),
             cmocka_unit_test(test_export_verify),
             cmocka_unit_test(test_concurrent_logging),
+            cmocka_unit_test(test_wal_starts_over),
             cmocka_unit_test(test_durable_on_return),
             cmocka_unit_test(test_fault_fails_whole_batch),
             cmocka_unit_test(test_fault_on_checkpoint),
