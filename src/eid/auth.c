@@ -316,21 +316,12 @@ int eid__totp_check(struct eid_ctx *c, int64_t pid, const char *code, bool confi
 
 /* ---- the checks as transactions, audited ---- */
 
-/* Ends a transaction: commit on success and on refusals that counted an attempt, else roll
- * back. Returns rc, or the commit's failure. */
-static int tx_end(struct eid_ctx *c, int rc, struct pop_err *err)
+/* Ends a step's transaction: committed on success and on refusals that counted an attempt, its
+ * audit entry durable first (eid__commit), else rolled back. Returns rc, or the failure. */
+static int tx_end(struct eid_ctx *c, int64_t pid, const char *action, int rc, struct pop_err *err)
 {
-        if (rc == 0 || rc == POP_EVERIFY || rc == POP_ERULE) {
-                struct pop_err cerr = {0};
-                int crc = store_commit(c->st, &cerr);
-                if (crc) {
-                        store_rollback(c->st);
-                        if (err)
-                                *err = cerr;
-                        return crc;
-                }
-                return rc;
-        }
+        if (rc == 0 || rc == POP_EVERIFY || rc == POP_ERULE)
+                return eid__commit(c, pid, action, rc, err);
         store_rollback(c->st);
         return rc;
 }
@@ -353,7 +344,7 @@ int eid_login_password(struct eid_ctx *c, int64_t pid, const char *password, str
         struct store_eid_account a;
         int rc = begin_active(c, pid, &a, err);
         if (!rc)
-                rc = tx_end(c, eid__password_check(c, pid, password, err), err);
+                rc = tx_end(c, pid, "eid.login", eid__password_check(c, pid, password, err), err);
         return eid__audited(c, pid, "eid.login", rc, err);
 }
 
@@ -362,7 +353,8 @@ int eid_check_totp(struct eid_ctx *c, int64_t pid, const char *code, struct pop_
         struct store_eid_account a;
         int rc = begin_active(c, pid, &a, err);
         if (!rc)
-                rc = tx_end(c, eid__totp_check(c, pid, code, true, err), err);
+                rc =
+                    tx_end(c, pid, "eid.totp-check", eid__totp_check(c, pid, code, true, err), err);
         return eid__audited(c, pid, "eid.totp-check", rc, err);
 }
 
@@ -376,7 +368,7 @@ int eid_totp_enrol(struct eid_ctx *c, int64_t pid, const char *password,
         if (rc)
                 goto out;
         if ((rc = eid__password_check(c, pid, password, err))) {
-                rc = tx_end(c, rc, err);
+                rc = tx_end(c, pid, "eid.totp-enrol", rc, err);
                 goto out;
         }
         randombytes_buf(seed, sizeof seed);
@@ -400,7 +392,7 @@ int eid_totp_enrol(struct eid_ctx *c, int64_t pid, const char *password,
         if ((rc = store_eid_cred_put(c->st, &cr, err)) ||
             (rc = store_eid_account_update(c->st, &a, err))) {
                 store_rollback(c->st);
-        } else if (!(rc = tx_end(c, 0, err))) {
+        } else if (!(rc = tx_end(c, pid, "eid.totp-enrol", 0, err))) {
                 memcpy(b32_out, b32, b32_len);
                 b32_out[b32_len] = '\0';
         }
@@ -423,7 +415,7 @@ int eid_totp_confirm(struct eid_ctx *c, int64_t pid, const char *code, struct po
                 a.updated_ms = eid__now(c);
                 rc = store_eid_account_update(c->st, &a, err);
         }
-        rc = tx_end(c, rc, err);
+        rc = tx_end(c, pid, "eid.totp-confirm", rc, err);
 out:
         return eid__audited(c, pid, "eid.totp-confirm", rc, err);
 }
@@ -438,7 +430,7 @@ int eid_device_add(struct eid_ctx *c, int64_t pid, const char *password, const u
         if (rc)
                 goto out;
         if ((rc = eid__password_check(c, pid, password, err))) {
-                rc = tx_end(c, rc, err);
+                rc = tx_end(c, pid, "eid.device-add", rc, err);
                 goto out;
         }
         /* An Ed25519 public key is any 32 bytes in principle; refuse the small-order points
@@ -463,7 +455,7 @@ int eid_device_add(struct eid_ctx *c, int64_t pid, const char *password, const u
             (rc = store_eid_cred_delete(c->st, pid, EID_KIND_CHALLENGE, err)))
                 store_rollback(c->st);
         else
-                rc = tx_end(c, 0, err);
+                rc = tx_end(c, pid, "eid.device-add", 0, err);
 out:
         return eid__audited(c, pid, "eid.device-add", rc, err);
 }
@@ -494,7 +486,7 @@ int eid_device_challenge(struct eid_ctx *c, int64_t pid, uint8_t out[EID_CHALLEN
         ch.expires_ms = ch.created_ms + EID_CHALLENGE_TTL_MS;
         if ((rc = store_eid_cred_put(c->st, &ch, err)))
                 store_rollback(c->st);
-        else if (!(rc = tx_end(c, 0, err)))
+        else if (!(rc = tx_end(c, pid, "eid.challenge", 0, err)))
                 memcpy(out, ch.secret, EID_CHALLENGE_LEN);
 out:
         return eid__audited(c, pid, "eid.challenge", rc, err);
@@ -547,6 +539,7 @@ int eid_device_verify(struct eid_ctx *c, int64_t pid, const uint8_t sig[64], str
         struct store_eid_account a;
         int rc = begin_active(c, pid, &a, err);
         if (!rc)
-                rc = tx_end(c, device_verify_tx(c, pid, &a, sig, err), err);
+                rc = tx_end(c, pid, "eid.device-verify", device_verify_tx(c, pid, &a, sig, err),
+                            err);
         return eid__audited(c, pid, "eid.device-verify", rc, err);
 }

@@ -1,9 +1,10 @@
 /*
  * The eID account lifecycle (eid.h): request, activation, password, lock and unlock by the
  * citizen, suspension and reinstatement by an operator, and the audited read. Each call is one
- * store transaction followed by its audit entry; a refusal leaves the account as it was (only
- * the attempt counters of codes and credentials move, which is their purpose). The checks of
- * credentials live in auth.c.
+ * store transaction and one audit entry; a refusal leaves the account as it was (only the attempt
+ * counters of codes and credentials move, which is their purpose). A transaction that commits
+ * has its entry made durable first (eid__commit), so no change is ever committed without one.
+ * The checks of credentials live in auth.c.
  */
 #include "eid/eid_int.h"
 
@@ -48,7 +49,9 @@ static const char *outcome_of(int rc)
         }
 }
 
-int eid__audited(struct eid_ctx *c, int64_t pid, const char *action, int rc, struct pop_err *err)
+/* One durable entry of a step; 0 or the audit's failure in aerr. */
+static int log_step(struct eid_ctx *c, int64_t pid, const char *action, const char *outcome,
+                    const char *rule, const char *request_id, struct pop_err *aerr)
 {
         struct audit_entry e = {0};
         e.actor = c->actor ? c->actor : "";
@@ -56,17 +59,59 @@ int eid__audited(struct eid_ctx *c, int64_t pid, const char *action, int rc, str
         e.action = action;
         e.fields = "eid";
         e.purpose = "eid";
-        e.outcome = outcome_of(rc);
-        e.rule = rc && err ? err->rule : "";
+        e.outcome = outcome;
+        e.rule = rule;
+        e.request_id = request_id;
         if (!c->audit)
-                return pop_fail(err, POP_EINVAL, "eid-no-audit", "no audit log to record %s",
+                return pop_fail(aerr, POP_EINVAL, "eid-no-audit", "no audit log to record %s",
                                 action);
+        return audit_log(c->audit, &e, NULL, aerr);
+}
+
+int eid__audited(struct eid_ctx *c, int64_t pid, const char *action, int rc, struct pop_err *err)
+{
+        if (c->step_audited) {
+                c->step_audited = false;
+                return rc;
+        }
         struct pop_err aerr = {0};
-        int arc = audit_log(c->audit, &e, NULL, &aerr);
+        int arc = log_step(c, pid, action, outcome_of(rc), rc && err ? err->rule : "", "", &aerr);
         if (arc) {
                 if (err)
                         *err = aerr;
                 return arc;
+        }
+        return rc;
+}
+
+int eid__commit(struct eid_ctx *c, int64_t pid, const char *action, int rc, struct pop_err *err)
+{
+        /* The request id ties the step's entry to the "error" entry of a failed commit. */
+        uint8_t raw[16];
+        char rid[2 * sizeof raw + 1];
+        randombytes_buf(raw, sizeof raw);
+        sodium_bin2hex(rid, sizeof rid, raw, sizeof raw);
+        struct pop_err aerr = {0}, cerr = {0};
+        c->step_audited = false;
+        int arc = log_step(c, pid, action, outcome_of(rc), rc && err ? err->rule : "", rid, &aerr);
+        if (arc) {
+                /* No durable entry: nothing may be committed. The step's end logs the failure
+                 * if the log takes entries again. */
+                store_rollback(c->st);
+                if (err)
+                        *err = aerr;
+                return arc;
+        }
+        c->step_audited = true;
+        int crc = store_commit(c->st, &cerr);
+        if (crc) {
+                store_rollback(c->st);
+                /* Best effort: should this entry fail too, the log holds an entry of a step that
+                 * did not take effect, never a change without one (docs/EID.md "Audit"). */
+                (void)log_step(c, pid, action, "error", cerr.rule, rid, &aerr);
+                if (err)
+                        *err = cerr;
+                return crc;
         }
         return rc;
 }
@@ -84,26 +129,13 @@ int eid__require_active(const struct store_eid_account *a, struct pop_err *err)
                         eid_state_name((enum eid_state)a->state));
 }
 
-static int commit_or_rollback(struct eid_ctx *c, int rc, struct pop_err *err)
+/* Ends the step's transaction: committed (audited first: eid__commit) on success and on refusals
+ * that counted an attempt (they keep the count), else rolled back. */
+static int commit_or_rollback(struct eid_ctx *c, int64_t pid, const char *action, int rc,
+                              struct pop_err *err)
 {
-        if (rc == 0) {
-                rc = store_commit(c->st, err);
-                if (rc)
-                        store_rollback(c->st);
-                return rc;
-        }
-        /* refusals that counted an attempt keep the count */
-        if (rc == POP_EVERIFY || rc == POP_ERULE) {
-                struct pop_err cerr = {0};
-                int crc = store_commit(c->st, &cerr);
-                if (crc) {
-                        store_rollback(c->st);
-                        if (err)
-                                *err = cerr;
-                        return crc;
-                }
-                return rc;
-        }
+        if (rc == 0 || rc == POP_EVERIFY || rc == POP_ERULE)
+                return eid__commit(c, pid, action, rc, err);
         store_rollback(c->st);
         return rc;
 }
@@ -259,25 +291,24 @@ static int request_tx(struct eid_ctx *c, int64_t pid, enum eid_level level, cons
 int eid_request(struct eid_ctx *c, int64_t pid, enum eid_level level, const char *phone,
                 const char *email, char code_out[EID_CODE_DIGITS + 1], struct pop_err *err)
 {
+        const char *action = level == EID_LEVEL_2 ? "eid.request-level2" : "eid.request";
         code_out[0] = '\0';
         if (c->sent)
                 memset(c->sent, 0, sizeof *c->sent);
         int rc = eid__init(err);
         if (!rc && !(rc = store_begin(c->st, err))) {
                 rc = request_tx(c, pid, level, phone, email, code_out, err);
-                if (rc) {
+                if (rc)
                         store_rollback(c->st);
-                } else if ((rc = store_commit(c->st, err))) {
-                        store_rollback(c->st);
-                }
+                else
+                        rc = eid__commit(c, pid, action, 0, err);
         }
         if (rc) {
                 sodium_memzero(code_out, EID_CODE_DIGITS + 1);
                 if (c->sent)
                         memset(c->sent, 0, sizeof *c->sent);
         }
-        return eid__audited(c, pid, level == EID_LEVEL_2 ? "eid.request-level2" : "eid.request", rc,
-                            err);
+        return eid__audited(c, pid, action, rc, err);
 }
 
 /* ---- activation ---- */
@@ -305,7 +336,7 @@ int eid_activate(struct eid_ctx *c, int64_t pid, const char *code, struct pop_er
                 a.updated_ms = eid__now(c);
                 rc = store_eid_account_update(c->st, &a, err);
         }
-        rc = commit_or_rollback(c, rc, err);
+        rc = commit_or_rollback(c, pid, "eid.activate", rc, err);
 out:
         return eid__audited(c, pid, "eid.activate", rc, err);
 }
@@ -420,7 +451,7 @@ int eid_set_password(struct eid_ctx *c, int64_t pid, const char *password, const
                         goto out;
                 }
                 if ((rc = eid__password_check(c, pid, old, err))) {
-                        rc = commit_or_rollback(c, rc, err);
+                        rc = commit_or_rollback(c, pid, "eid.password", rc, err);
                         goto out;
                 }
         }
@@ -436,7 +467,7 @@ int eid_set_password(struct eid_ctx *c, int64_t pid, const char *password, const
         a.creds |= EID_CRED_PASSWORD;
         a.updated_ms = cr.updated_ms;
         rc = store_eid_account_update(c->st, &a, err);
-        rc = commit_or_rollback(c, rc, err);
+        rc = commit_or_rollback(c, pid, "eid.password", rc, err);
 out:
         sodium_memzero(&cr, sizeof cr);
         return eid__audited(c, pid, "eid.password", rc, err);
@@ -460,7 +491,7 @@ int eid_lock(struct eid_ctx *c, int64_t pid, const char *password, struct pop_er
                 a.updated_ms = eid__now(c);
                 rc = store_eid_account_update(c->st, &a, err);
         }
-        rc = commit_or_rollback(c, rc, err);
+        rc = commit_or_rollback(c, pid, "eid.lock", rc, err);
 out:
         return eid__audited(c, pid, "eid.lock", rc, err);
 }
@@ -502,8 +533,10 @@ int eid_unlock_code(struct eid_ctx *c, int64_t pid, char code_out[EID_CODE_DIGIT
                 rc = eid__code_queue(c, &a, EID_KIND_UNLOCK, code_out, code.expires_ms, err);
         sodium_memzero(&code, sizeof code);
         /* nothing is counted here: any refusal rolls the code and its message back together */
-        if (rc || (rc = store_commit(c->st, err)))
+        if (rc)
                 store_rollback(c->st);
+        else
+                rc = eid__commit(c, pid, "eid.unlock-code", 0, err);
         if (rc) {
                 sodium_memzero(code_out, EID_CODE_DIGITS + 1);
                 if (c->sent)
@@ -540,7 +573,7 @@ int eid_unlock(struct eid_ctx *c, int64_t pid, const char *password, const char 
                 a.updated_ms = eid__now(c);
                 rc = store_eid_account_update(c->st, &a, err);
         }
-        rc = commit_or_rollback(c, rc, err);
+        rc = commit_or_rollback(c, pid, "eid.unlock", rc, err);
 out:
         return eid__audited(c, pid, "eid.unlock", rc, err);
 }
@@ -593,9 +626,7 @@ static int operator_set(struct eid_ctx *c, int64_t pid, const char *reason, bool
         a.updated_ms = eid__now(c);
         if ((rc = store_eid_account_update(c->st, &a, err)))
                 goto fail;
-        if ((rc = store_commit(c->st, err)))
-                goto fail;
-        return 0;
+        return eid__commit(c, pid, suspend ? "eid.suspend" : "eid.reinstate", 0, err);
 fail:
         store_rollback(c->st);
         return rc;

@@ -116,6 +116,9 @@ struct eid_ctx {
          */
         const uint8_t *outbox_key;
         struct eid_sent *sent;
+        /* Internal to the service (eid__commit): the step's entry was made durable before its
+         * commit, so the step's end logs no second one. Zero-initialize the context. */
+        bool step_audited;
 };
 
 /* The key file of a registry: the database path + ".eid.key" (mode 0600, 64 hex digits). */

@@ -20,8 +20,20 @@ int64_t eid__now(const struct eid_ctx *c);
 /* Starts libsodium and liboath once; POP_EIO when they cannot. */
 int eid__init(struct pop_err *err) POP_MUST_USE;
 /* Appends the audit entry of one step with the outcome of rc (and err's rule); returns rc, or
- * the audit's failure when the entry could not be made durable. */
+ * the audit's failure when the entry could not be made durable. Writes nothing when the step's
+ * entry was already made durable by eid__commit (its end is then only reported). */
 int eid__audited(struct eid_ctx *c, int64_t pid, const char *action, int rc, struct pop_err *err);
+/*
+ * Commits the step's open transaction under the audit rule (DESIGN.md "Durability rule": no
+ * personal data is written without a durable audit record): the step's entry (action, outcome of
+ * rc: "ok", or "denied" with err's rule for a refusal that keeps its counted attempt) is made
+ * durable FIRST, then the transaction commits. The audit write failing rolls the transaction back
+ * (nothing changed) and returns its error. The commit failing after the entry rolls back and
+ * appends an "error" entry with the same request id, so the log says the step did not take
+ * effect. Returns rc, or the failure. Every commit of an eID step goes through here.
+ */
+int eid__commit(struct eid_ctx *c, int64_t pid, const char *action, int rc,
+                struct pop_err *err) POP_MUST_USE;
 /* Loads the account, POP_ENOTFOUND with a message when none. */
 int eid__account(struct eid_ctx *c, int64_t pid, struct store_eid_account *out,
                  struct pop_err *err) POP_MUST_USE;

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "audit/audit.h"
+#include "audit/audit_int.h"
 #include "eid/eid.h"
 #include "eid/eid_int.h"
 #include "hub/outbox.h"
@@ -975,6 +976,102 @@ static void test_code_delivery(void **state)
         f->c.sent = NULL;
 }
 
+struct audit_full {
+        int n;
+        char action[8][AUDIT_ACTION_MAX + 1];
+        char outcome[8][16];
+        char rule[8][64];
+        char rid[8][64];
+};
+
+static int on_audit_full(void *ctx, const struct store_audit_entry *e)
+{
+        struct audit_full *s = ctx;
+        if (s->n < 8) {
+                snprintf(s->action[s->n], sizeof s->action[0], "%s", e->action);
+                snprintf(s->outcome[s->n], sizeof s->outcome[0], "%s", e->outcome);
+                snprintf(s->rule[s->n], sizeof s->rule[0], "%s", e->rule);
+                snprintf(s->rid[s->n], sizeof s->rid[0], "%s", e->request_id);
+                s->n++;
+        }
+        return 0;
+}
+
+/*
+ * The audit rule of a step (docs/EID.md "Audit"; DESIGN.md: no personal data written without a
+ * durable audit record): its entry is made durable before its transaction commits. An audit
+ * write that fails leaves the account and its credentials as they were (it used to be committed
+ * and only an error reported); a commit that fails after the entry leaves an "error" entry with
+ * the step's request id. Both failures are injected (the audit writer's fault: store and the
+ * registry's), so on the fault group only.
+ */
+static void test_audit_first(void **state)
+{
+        struct fx *f = *state;
+        struct pop_err err = {0};
+        if (strncmp(uri_prefix, "fault:", 6) != 0)
+                return;
+        people(f);
+        char code[EID_CODE_DIGITS + 1];
+        uint8_t pk[32], sk[64];
+        crypto_sign_keypair(pk, sk);
+        /* the step's audit write fails: nothing of the step is committed */
+        audit__fault_arm(f->audit, 1);
+        refused(f, P_ADULT, POP_ESTORE, "store-fault",
+                eid_request(&f->c, P_ADULT, EID_LEVEL_1, "+84901234567", NULL, code, &err));
+        assert_string_equal(code, "");
+        active_account(f, P_ADULT, "correct horse 1");
+        audit__fault_arm(f->audit, 1);
+        refused(f, P_ADULT, POP_ESTORE, "store-fault",
+                eid_suspend(&f->c, P_ADULT, "court order", &err));
+        audit__fault_arm(f->audit, 1);
+        refused(f, P_ADULT, POP_ESTORE, "store-fault",
+                eid_set_password(&f->c, P_ADULT, "battery staple 2", "correct horse 1", &err));
+        audit__fault_arm(f->audit, 1); /* a refusal that counts an attempt: the count too */
+        refused(f, P_ADULT, POP_ESTORE, "store-fault",
+                eid_login_password(&f->c, P_ADULT, "wrong horse 1", &err));
+        audit__fault_arm(f->audit, 1);
+        refused(f, P_ADULT, POP_ESTORE, "store-fault",
+                eid_lock(&f->c, P_ADULT, "correct horse 1", &err));
+        audit__fault_arm(f->audit, 1);
+        refused(f, P_ADULT, POP_ESTORE, "store-fault",
+                eid_device_add(&f->c, P_ADULT, "correct horse 1", pk, &err));
+        /* each works once the log takes entries again */
+        ok(eid_device_add(&f->c, P_ADULT, "correct horse 1", pk, &err));
+        ok(eid_lock(&f->c, P_ADULT, "correct horse 1", &err));
+        audit__fault_arm(f->audit, 1);
+        refused(f, P_ADULT, POP_ESTORE, "store-fault", eid_unlock_code(&f->c, P_ADULT, code, &err));
+        assert_string_equal(code, "");
+
+        /* the commit fails after the entry: the step's "ok" is followed by an "error" entry of
+         * the same request id, and the account is as it was */
+        ok(eid_unlock_code(&f->c, P_ADULT, code, &err));
+        ok(eid_unlock(&f->c, P_ADULT, NULL, NULL, code, &err));
+        int w0 = store_fault_writes(f->st);
+        ok(eid_suspend(&f->c, P_ADULT, "court order", &err));
+        int writes = store_fault_writes(f->st) - w0; /* the account row, the commit */
+        ok(eid_reinstate(&f->c, P_ADULT, "order lifted", &err));
+        store_fault_arm(f->st, writes);
+        refused(f, P_ADULT, POP_ESTORE, "store-fault",
+                eid_suspend(&f->c, P_ADULT, "court order", &err));
+        ok(audit_close(f->audit, &err));
+        f->audit = NULL;
+        struct store *as = NULL;
+        ok(audit_store_open(f->uri, &as, &err));
+        struct audit_full s = {0};
+        ok(store_audit_by_subject(as, P_ADULT, 0, 8, on_audit_full, &s, &err));
+        store_close(as);
+        assert_true(s.n >= 2); /* newest first */
+        assert_string_equal(s.action[0], "eid.suspend");
+        assert_string_equal(s.outcome[0], "error");
+        assert_string_equal(s.rule[0], "store-fault");
+        assert_string_equal(s.action[1], "eid.suspend");
+        assert_string_equal(s.outcome[1], "ok");
+        assert_int_equal(strlen(s.rid[0]), 32);
+        assert_string_equal(s.rid[0], s.rid[1]);
+        assert_string_not_equal(s.action[2], "eid.suspend"); /* the reinstate came before */
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -993,6 +1090,7 @@ int main(void)
             T(test_audit),
             T(test_death_closes_account),
             T(test_code_delivery),
+            T(test_audit_first),
         };
         uri_prefix = "sqlite:";
         int failed = cmocka_run_group_tests_name("eid/sqlite", tests, NULL, NULL);
