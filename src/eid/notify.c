@@ -49,7 +49,8 @@ int eid__code_queue(struct eid_ctx *c, const struct store_eid_account *a, const 
                               (json_int_t)expires_ms, "text", text);
         sodium_memzero(text, sizeof text);
         char *msg = m ? json_dumps(m, JSON_COMPACT) : NULL;
-        json_decref(m); /* jansson keeps its own copies of the strings: freed, not wiped */
+        eid_json_wipe(m); /* jansson's own copies of the code and text, wiped before freed */
+        json_decref(m);
         if (!msg)
                 return pop_fail(err, POP_ENOMEM, "nomem", "out of memory");
         uint8_t sealed[HUB_OUTBOX_MSG_MAX + HUB_OUTBOX_SEAL_OVERHEAD];

@@ -126,6 +126,34 @@ static int subject_ok(struct store *st, int64_t pid, struct eid_account *a, stru
         return account_ok(a, err);
 }
 
+void eid_json_wipe(json_t *v)
+{
+        const char *k;
+        json_t *item;
+        size_t i;
+        if (!v)
+                return;
+        switch (json_typeof(v)) {
+        case JSON_STRING:
+                sodium_memzero((char *)json_string_value(v), json_string_length(v));
+                break;
+        case JSON_OBJECT:
+                json_object_foreach(v, k, item)
+                {
+                        eid_json_wipe(item);
+                }
+                break;
+        case JSON_ARRAY:
+                json_array_foreach(v, i, item)
+                {
+                        eid_json_wipe(item);
+                }
+                break;
+        default:
+                break;
+        }
+}
+
 static int build_message(const struct eid_otp_ticket *t, const char *to, const char *code,
                          int64_t ttl_ms, char **out, struct pop_err *err)
 {
@@ -140,6 +168,7 @@ static int build_message(const struct eid_otp_ticket *t, const char *to, const c
                               (json_int_t)t->expires_ms, "text", text);
         sodium_memzero(text, sizeof text);
         *out = m ? json_dumps(m, JSON_COMPACT) : NULL;
+        eid_json_wipe(m); /* its copies of the code and text */
         json_decref(m);
         if (!*out)
                 return pop_fail(err, POP_ENOMEM, "nomem", "out of memory");

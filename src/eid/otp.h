@@ -18,6 +18,7 @@
 #ifndef POP_EID_OTP_H
 #define POP_EID_OTP_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -98,5 +99,16 @@ int eid_otp_check(struct store *st, const struct eid_otp_policy *pol,
                   const uint8_t hash_key[EID_OTP_KEY_LEN], const char *txn, int64_t pid,
                   const char *client, const char *code, int64_t now_ms,
                   struct pop_err *err) POP_MUST_USE;
+
+/*
+ * Wipes (sodium_memzero) the text of every string in v, recursively (object values and array
+ * items; not object keys, which are field names), before the caller's json_decref: jansson frees
+ * its strings without wiping them, and these hold one-time codes (a parsed request body, a
+ * message being built). The bytes are those of v's own string objects, reached through
+ * json_string_value (written through a cast: they are heap copies jansson made for v, never
+ * shared); lengths stay, the text becomes NULs. NULL allowed. What this cannot reach (jansson's
+ * parser buffers, the HTTP library's) is listed in docs/AUTH.md "What is wiped".
+ */
+void eid_json_wipe(json_t *v);
 
 #endif

@@ -3,6 +3,7 @@
  */
 #include "http/arena.h"
 
+#include <sodium.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 
 struct http_arena_block {
         struct http_arena_block *next;
+        size_t size; /* of data */
         _Alignas(max_align_t) char data[];
 };
 
@@ -20,6 +22,7 @@ void http_arena_init(struct http_arena *a)
 {
         a->used = 0;
         a->more = NULL;
+        a->wipe = false;
 }
 
 void *http_arena_alloc(struct http_arena *a, size_t n)
@@ -36,6 +39,7 @@ void *http_arena_alloc(struct http_arena *a, size_t n)
         struct http_arena_block *b = malloc(sizeof *b + need);
         if (!b)
                 return NULL;
+        b->size = need;
         b->next = a->more;
         a->more = b;
         return b->data;
@@ -46,11 +50,21 @@ void http_arena_reset(struct http_arena *a)
         struct http_arena_block *b = a->more;
         while (b) {
                 struct http_arena_block *next = b->next;
+                if (a->wipe)
+                        sodium_memzero(b->data, b->size);
                 free(b);
                 b = next;
         }
+        if (a->wipe)
+                sodium_memzero(a->inline_buf, a->used);
         a->more = NULL;
         a->used = 0;
+        a->wipe = false;
+}
+
+void http_arena_wipe_on_reset(struct http_arena *a)
+{
+        a->wipe = true;
 }
 
 void http_buf_init(struct http_buf *b, struct http_arena *a, size_t max)

@@ -8,6 +8,7 @@
 #ifndef POP_HTTP_ARENA_H
 #define POP_HTTP_ARENA_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define HTTP_ARENA_INLINE 8192 /* bytes of the first block, inside struct http_arena */
@@ -17,6 +18,7 @@ struct http_arena_block;
 struct http_arena {
         size_t used;                   /* of inline_buf */
         struct http_arena_block *more; /* extra blocks, newest first */
+        bool wipe;                     /* http_arena_wipe_on_reset was called */
         _Alignas(max_align_t) char inline_buf[HTTP_ARENA_INLINE];
 };
 
@@ -28,6 +30,14 @@ void *http_arena_alloc(struct http_arena *a, size_t n);
 
 /* Frees every extra block and makes the arena empty again. */
 void http_arena_reset(struct http_arena *a);
+
+/*
+ * Has the next http_arena_reset wipe (sodium_memzero) every byte handed out since the last one,
+ * inline and in blocks, before giving it back: for a request whose body held a secret (an OTP),
+ * whose raw bytes sit in the arena (the body buffer and the copies its growth left behind) until
+ * the request ends. Requests that never call it pay nothing.
+ */
+void http_arena_wipe_on_reset(struct http_arena *a);
 
 /*
  * A growing byte buffer in an arena (for rendering responses): appends copy, growth doubles

@@ -253,6 +253,12 @@ int http__h_verify(struct http_req *rq, const struct http_match *m)
                          : http_guard_audit_failed(&g);
         }
 out:
+        if (json_object_get(body, "otp")) {
+                /* The OTP is a secret: its parsed copy wiped now, the raw body in the arena
+                 * when the request ends (docs/AUTH.md "What is wiped"). */
+                eid_json_wipe(body);
+                http_arena_wipe_on_reset(&rq->arena);
+        }
         free(jws);
         json_decref(ans);
         json_decref(signed_doc);

@@ -361,6 +361,12 @@ int http__h_ekyc(struct http_req *rq, const struct http_match *m)
                                  .request_id = txn};
         rc = send_audited(&g, 200, ans, &en);
 out:
+        if (body) {
+                /* The OTP is a secret: its parsed copy wiped now, the raw body in the arena
+                 * when the request ends (docs/AUTH.md "What is wiped"). */
+                eid_json_wipe(body);
+                http_arena_wipe_on_reset(&rq->arena);
+        }
         free(jws);
         json_decref(ans);
         json_decref(signed_doc);
