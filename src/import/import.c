@@ -1,9 +1,10 @@
 /*
  * `popid import`: loads the bulk files of docs/FORMATS.md into the registry. See import.h.
  *
- * Two threads: a reader parses and checks each line on its own (parse.c: pure, the costly
- * Unicode work) into batches, and this thread applies the rules between lines and against the
- * registry and writes, all inside one transaction opened by store_import_begin. What must be
+ * Parser threads read the files batch after batch and parse and check each line on its own
+ * (parse.c: pure, the costly Unicode work), two batches at once; this thread takes the batches in
+ * file order, applies the rules between lines and against the registry and writes, all inside
+ * one transaction opened by store_import_begin. What must be
  * remembered between lines lives in the store's temporary tables (loaded IDs with their line,
  * dob and sex, refused IDs, households by key, spouses waiting for their partner), so memory
  * stays the same whatever the size of the files. The people themselves wait in an external sort
@@ -31,16 +32,22 @@
         "Decree 137/2015/ND-CP art. 11: collection of citizen data into the national "             \
         "database (bulk import)"
 
-/* Lines travel from the reader in batches; a few batches in flight absorb the reader's and the
+/* Lines travel from the parsers in batches; a few batches in flight absorb the parsers' and the
  * writer's uneven pace (about 0.6 MB each). */
 #define BATCH  256
 #define N_BUFS 8
 
-enum item_state { IT_OK, IT_REJECTED };
+/* Threads that parse, each a batch at a time: the reading of the files is shared (under a lock,
+ * batch after batch in file order) and the parsing (CSV, the ID checks, the Unicode work of every
+ * name, about 4 us a line) runs on both at once, so the writer no longer waits for one parser. */
+#define N_PARSERS 2
+
+enum item_state { IT_OK, IT_REJECTED, IT_PARSE };
 
 struct item {
         int state;
         long line;
+        size_t off, len; /* IT_PARSE: the line's bytes in the batch's raw */
         struct imp_rec rec;
         struct imp_reject rej;
 };
@@ -51,15 +58,18 @@ struct batch {
         uint64_t offset; /* bytes of the file read up to the end of this batch */
         bool file_end;   /* the last batch of the file: sha256 is set */
         bool last;       /* the last batch of all */
-        int err;         /* a fatal error of the reader */
+        int err;         /* a fatal error of the reading */
         struct pop_err perr;
         char sha256[65];
-        bool full;
+        bool busy; /* claimed by a parser, until the writer is done with it */
+        bool full; /* parsed: the writer's */
+        char *raw; /* the batch's lines as read, one after the other */
+        size_t raw_len, raw_cap;
         struct item v[BATCH];
 };
 
 struct reader {
-        pthread_mutex_t mu;
+        pthread_mutex_t mu; /* the ring: busy, full, stop */
         pthread_cond_t cv;
         struct batch *b; /* N_BUFS */
         bool stop;
@@ -67,6 +77,13 @@ struct reader {
         const enum imp_format *fmts;
         int n_files;
         struct pdate today;
+        /* The input, read by one parser at a time (in_mu): the next batch's number, the file
+         * being read and whether its header is still to come. */
+        pthread_mutex_t in_mu;
+        int seq;
+        int f;
+        struct imp_reader *in;
+        bool header, done;
 };
 
 struct file_stat {
@@ -112,7 +129,7 @@ struct recent {
 #define IDS_BLOOM_LOG2 28
 
 struct imp {
-        /* Seconds waiting for the reader, and writing (shown with POPID_IMPORT_TRACE). */
+        /* Seconds waiting for the parsers, and writing (shown with POPID_IMPORT_TRACE). */
         double t_wait, t_load;
         struct imp_sorter *people;
         struct recent recent[N_RECENT];
@@ -171,19 +188,23 @@ static void trace(const char *what, double since, double cpu_since)
                         cpu_s() - cpu_since);
 }
 
-/* ---- the reader thread ---- */
+/* ---- the parser threads ---- */
 
-static struct batch *reader_slot(struct reader *rd, int i)
+/* The ring's slot for batch seq, once the writer is done with what it held; NULL on stop. */
+static struct batch *reader_slot(struct reader *rd, int seq)
 {
-        struct batch *b = &rd->b[i % N_BUFS];
+        struct batch *b = &rd->b[seq % N_BUFS];
         pthread_mutex_lock(&rd->mu);
-        while (b->full && !rd->stop)
+        while (b->busy && !rd->stop)
                 pthread_cond_wait(&rd->cv, &rd->mu);
         bool stop = rd->stop;
+        if (!stop)
+                b->busy = true;
         pthread_mutex_unlock(&rd->mu);
         if (stop)
                 return NULL;
         b->n = 0;
+        b->raw_len = 0;
         b->file_end = b->last = false;
         b->err = 0;
         return b;
@@ -205,96 +226,134 @@ static bool blank(const char *s, size_t n)
         return true;
 }
 
-static void *reader_main(void *arg)
+/* Keeps a copy of a line in the batch (the reader's buffer is reused by the next line). */
+static int keep(struct batch *b, struct item *it, const char *line, size_t len)
 {
-        struct reader *rd = arg;
-        int seq = 0;
-        struct batch *b = reader_slot(rd, seq);
-        for (int f = 0; b && f < rd->n_files; f++) {
-                struct imp_reader *in = NULL;
-                int rc = imp_reader_open(rd->files[f], &in, &b->perr);
-                bool header = rd->fmts[f] == IMP_CSV;
+        if (b->raw_len + len > b->raw_cap) {
+                size_t cap = b->raw_cap ? b->raw_cap : 64 * 1024;
+                while (cap < b->raw_len + len)
+                        cap *= 2;
+                char *raw = realloc(b->raw, cap);
+                if (!raw)
+                        return pop_fail(&b->perr, POP_ENOMEM, "nomem", "out of memory");
+                b->raw = raw;
+                b->raw_cap = cap;
+        }
+        memcpy(b->raw + b->raw_len, line, len);
+        it->off = b->raw_len;
+        it->len = len;
+        b->raw_len += len;
+        return 0;
+}
+
+/*
+ * Reads the next batch's lines (under in_mu): at most BATCH, all of one file; a file's last batch
+ * carries its SHA-256, the batch after it starts the next file. A read error or a file that is
+ * not of its format ends everything (b->err, b->last).
+ */
+static void fill(struct reader *rd, struct batch *b)
+{
+        int rc = 0;
+        while (rd->f < rd->n_files) {
+                int f = rd->f;
                 b->file = f;
-                while (rc == 0) {
-                        const char *line;
-                        size_t len;
-                        long lineno = 0;
-                        rc = imp_reader_next(in, &line, &len, &lineno, &b->perr);
-                        if (rc == 0) {
-                                if (header)
-                                        rc = pop_fail(
-                                            &b->perr, POP_EINVAL, "csv-header",
-                                            "%s is empty: a CSV file starts with the header",
-                                            rd->files[f]);
+                if (!rd->in) {
+                        if ((rc = imp_reader_open(rd->files[f], &rd->in, &b->perr)))
                                 break;
-                        }
-                        if (rc < 0 && rc != POP_ETOOBIG)
-                                break;
-                        if (header) {
-                                header = false;
-                                if (rc == 1 && len == strlen(imp_csv_header) &&
-                                    !memcmp(line, imp_csv_header, len)) {
-                                        rc = 0;
-                                        continue;
-                                }
+                        rd->header = rd->fmts[f] == IMP_CSV;
+                }
+                const char *line;
+                size_t len;
+                long lineno = 0;
+                rc = imp_reader_next(rd->in, &line, &len, &lineno, &b->perr);
+                if (rc == 0) {
+                        if (rd->header) {
                                 rc = pop_fail(&b->perr, POP_EINVAL, "csv-header",
-                                              "%s: line 1 is not the CSV header of docs/FORMATS.md "
-                                              "(pid,name,dob,...,card_issued)",
+                                              "%s is empty: a CSV file starts with the header",
                                               rd->files[f]);
                                 break;
                         }
-                        if (rc == 1 && blank(line, len)) {
+                        b->offset = imp_reader_offset(rd->in);
+                        b->file_end = true;
+                        imp_reader_sha256(rd->in, b->sha256);
+                        imp_reader_close(rd->in);
+                        rd->in = NULL;
+                        if (++rd->f == rd->n_files)
+                                b->last = true;
+                        return;
+                }
+                if (rc < 0 && rc != POP_ETOOBIG)
+                        break;
+                if (rd->header) {
+                        rd->header = false;
+                        if (rc == 1 && len == strlen(imp_csv_header) &&
+                            !memcmp(line, imp_csv_header, len)) {
                                 rc = 0;
                                 continue;
                         }
-                        struct item *it = &b->v[b->n++];
-                        it->line = lineno;
-                        if (rc == POP_ETOOBIG) {
-                                memset(&it->rec, 0, sizeof it->rec);
-                                memset(&it->rej, 0, sizeof it->rej);
-                                snprintf(it->rej.rule, sizeof it->rej.rule, "line-too-long");
-                                snprintf(it->rej.reason, sizeof it->rej.reason,
-                                         "line of %zu bytes, over the %d-byte cap", len,
-                                         IMP_LINE_MAX);
-                                it->state = IT_REJECTED;
-                        } else {
-                                it->state = imp_parse_line(rd->fmts[f], line, len, rd->today,
-                                                           &it->rec, &it->rej)
-                                                ? IT_REJECTED
-                                                : IT_OK;
-                        }
-                        rc = 0;
-                        if (b->n == BATCH) {
-                                b->offset = imp_reader_offset(in);
-                                reader_push(rd, b);
-                                if (!(b = reader_slot(rd, ++seq)))
-                                        break;
-                                b->file = f;
-                        }
-                }
-                if (!b)
+                        rc = pop_fail(&b->perr, POP_EINVAL, "csv-header",
+                                      "%s: line 1 is not the CSV header of docs/FORMATS.md "
+                                      "(pid,name,dob,...,card_issued)",
+                                      rd->files[f]);
                         break;
-                if (rc) {
-                        b->err = rc;
-                        b->last = true;
-                        imp_reader_close(in);
-                        reader_push(rd, b);
+                }
+                if (rc == 1 && blank(line, len)) {
+                        rc = 0;
+                        continue;
+                }
+                struct item *it = &b->v[b->n++];
+                it->line = lineno;
+                if (rc == POP_ETOOBIG) {
+                        memset(&it->rec, 0, sizeof it->rec);
+                        memset(&it->rej, 0, sizeof it->rej);
+                        snprintf(it->rej.rule, sizeof it->rej.rule, "line-too-long");
+                        snprintf(it->rej.reason, sizeof it->rej.reason,
+                                 "line of %zu bytes, over the %d-byte cap", len, IMP_LINE_MAX);
+                        it->state = IT_REJECTED;
+                } else {
+                        it->state = IT_PARSE;
+                        if ((rc = keep(b, it, line, len)))
+                                break;
+                }
+                rc = 0;
+                if (b->n == BATCH) {
+                        b->offset = imp_reader_offset(rd->in);
+                        return;
+                }
+        }
+        if (rc) {
+                b->err = rc;
+                imp_reader_close(rd->in);
+                rd->in = NULL;
+        }
+        b->last = true;
+}
+
+static void *parser_main(void *arg)
+{
+        struct reader *rd = arg;
+        for (;;) {
+                pthread_mutex_lock(&rd->in_mu);
+                struct batch *b = rd->done ? NULL : reader_slot(rd, rd->seq);
+                if (!b) {
+                        rd->done = true;
+                        pthread_mutex_unlock(&rd->in_mu);
                         return NULL;
                 }
-                b->offset = imp_reader_offset(in);
-                b->file_end = true;
-                imp_reader_sha256(in, b->sha256);
-                imp_reader_close(in);
-                if (f == rd->n_files - 1)
-                        break;
+                rd->seq++;
+                fill(rd, b);
+                rd->done = b->last;
+                pthread_mutex_unlock(&rd->in_mu);
+                for (int k = 0; k < b->n && !b->err; k++) {
+                        struct item *it = &b->v[k];
+                        if (it->state == IT_PARSE)
+                                it->state = imp_parse_line(rd->fmts[b->file], b->raw + it->off,
+                                                           it->len, rd->today, &it->rec, &it->rej)
+                                                ? IT_REJECTED
+                                                : IT_OK;
+                }
                 reader_push(rd, b);
-                b = reader_slot(rd, ++seq);
         }
-        if (b) {
-                b->last = true;
-                reader_push(rd, b);
-        }
-        return NULL;
 }
 
 /* A household key is local to its file (FORMATS.md): the store knows it as "FILE:KEY". */
@@ -1046,7 +1105,7 @@ static int consume(struct imp *m, struct reader *rd, uint64_t total)
                 }
                 bool last = b->last;
                 pthread_mutex_lock(&rd->mu);
-                b->full = false;
+                b->full = b->busy = false;
                 pthread_cond_broadcast(&rd->cv);
                 pthread_mutex_unlock(&rd->mu);
                 if (last)
@@ -1126,25 +1185,31 @@ int imp_run(struct reg *r, const struct reg_ctx *ctx, const char *const *files, 
         struct reader rd = {
             .b = bufs, .files = files, .fmts = fmts, .n_files = n_files, .today = ctx->today};
         pthread_mutex_init(&rd.mu, NULL);
+        pthread_mutex_init(&rd.in_mu, NULL);
         pthread_cond_init(&rd.cv, NULL);
-        pthread_t th;
-        if (pthread_create(&th, NULL, reader_main, &rd) != 0) {
-                rc = pop_fail(err, POP_ENOMEM, "thread", "cannot start the reader thread");
-        } else {
+        pthread_t th[N_PARSERS];
+        int n_th = 0;
+        while (n_th < N_PARSERS && pthread_create(&th[n_th], NULL, parser_main, &rd) == 0)
+                n_th++;
+        if (n_th == 0)
+                rc = pop_fail(err, POP_ENOMEM, "thread", "cannot start the parser thread");
+        else
                 rc = consume(&m, &rd, total);
-                pthread_mutex_lock(&rd.mu);
-                rd.stop = true;
-                pthread_cond_broadcast(&rd.cv);
-                pthread_mutex_unlock(&rd.mu);
-                pthread_join(th, NULL);
-        }
+        pthread_mutex_lock(&rd.mu);
+        rd.stop = true;
+        pthread_cond_broadcast(&rd.cv);
+        pthread_mutex_unlock(&rd.mu);
+        for (int i = 0; i < n_th; i++)
+                pthread_join(th[i], NULL);
+        imp_reader_close(rd.in);
         pthread_cond_destroy(&rd.cv);
+        pthread_mutex_destroy(&rd.in_mu);
         pthread_mutex_destroy(&rd.mu);
         if (rc)
                 goto rollback;
         if (getenv("POPID_IMPORT_TRACE"))
                 fprintf(stderr,
-                        "import: lines %.3fs (cpu %.3fs of both threads; waiting for the reader "
+                        "import: lines %.3fs (cpu %.3fs of all threads; waiting for the parsers "
                         "%.3fs, writing %.3fs)\n",
                         now_s() - t_start, cpu_s() - c_start, m.t_wait, m.t_load);
         double t = now_s(), c = cpu_s();
@@ -1196,6 +1261,8 @@ end:
                 rc = pop_fail(err, POP_EIO, "rejects-write", "cannot write the reject report %s",
                               o->rejects);
 out:
+        for (int i = 0; bufs && i < N_BUFS; i++)
+                free(bufs[i].raw);
         imp_ids_free(m.ids);
         imp_sorter_free(m.people);
         free(fmts);
