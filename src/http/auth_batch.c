@@ -168,6 +168,32 @@ out:
         return rc;
 }
 
+static int too_large(struct http_req *rq)
+{
+        char detail[128];
+        snprintf(detail, sizeof detail, "a batch holds at most %lld bytes and %lld lines",
+                 (long long)VB_BYTES_MAX, (long long)VB_LINES_MAX);
+        return http__problem(rq, 413, "batch-too-large", "Batch too large", detail, NULL);
+}
+
+/* A Content-Length over VB_BYTES_MAX: refused with the headers, not after reading the cap. */
+static bool declared_too_big(struct http_req *rq)
+{
+        const char *cl =
+            MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        uint64_t v = 0;
+        if (!cl || !*cl)
+                return false;
+        for (; *cl; cl++) {
+                if (*cl < '0' || *cl > '9')
+                        return false; /* MHD itself refuses a malformed length */
+                v = v * 10 + (uint64_t)(*cl - '0');
+                if (v > (uint64_t)VB_BYTES_MAX)
+                        return true;
+        }
+        return false;
+}
+
 int http__batch_start(struct http_req *rq)
 {
         if (strcmp(rq->method, "POST") || strcmp(rq->path, "/v1/auth/verify-batch"))
@@ -176,6 +202,10 @@ int http__batch_start(struct http_req *rq)
         int rc = batch_admit(rq, &adm);
         if (rc)
                 return rc < 0 ? rc : 1; /* refused: no spool, MHD reads no body */
+        if (declared_too_big(rq)) {
+                rc = too_large(rq);
+                return rc < 0 ? rc : 1;
+        }
         struct http_batch *b = calloc(1, sizeof *b);
         if (b && !(b->wbuf = malloc(SPOOL_WBUF))) {
                 free(b);
@@ -604,10 +634,7 @@ int http__h_verify_batch(struct http_req *rq, const struct http_match *m)
         /* The client and its call were checked at the headers (batch_admit): b exists only for
          * an admitted one. */
         if (!b || b->too_big) {
-                char detail[128];
-                snprintf(detail, sizeof detail, "a batch holds at most %lld bytes and %lld lines",
-                         (long long)VB_BYTES_MAX, (long long)VB_LINES_MAX);
-                rc = http__problem(rq, 413, "batch-too-large", "Batch too large", detail, NULL);
+                rc = too_large(rq);
                 goto out;
         }
         spool_flush(b);

@@ -7,7 +7,7 @@
 # "100 Continue"), from a client without the verifier role and with a wrong content type: each
 # answered with its problem and none makes the server write the body. The control: the same
 # upload from an admitted client is spooled (the server writes at least its size), so the measure
-# does see a spool.
+# does see a spool. An admitted client declaring more than the cap gets its 413 with the headers.
 . "$(dirname "$0")/lib.sh"
 
 [ -r /proc/self/io ] || { echo "batch_admit_test: no /proc/PID/io, skipped"; exit 0; }
@@ -86,7 +86,19 @@ check "admitted: the server spooled it ($wrote bytes >= $size)" test "$wrote" -g
 eq "admitted: one answer per line" "$(wc -l <"$dir/admitted.body")" 8192
 eq "admitted: a malformed line's answer" "$(sed -n 2p "$dir/admitted.body")" "2,,invalid,csv-columns"
 check "nothing left in TMPDIR" test -z "$(ls -A "$dir/tmp")"
+kill -TERM "$spid"
+wait "$spid" 2>/dev/null
 
+# An admitted client declaring more than the cap (Content-Length over 2 GiB) is refused with the
+# headers too, not after 2 GiB were read. (A server with a short idle timeout, so that one which
+# waited for the body would end the connection without an answer rather than hang the test.)
+TMPDIR="$dir/tmp" serve_start --db "$db" --timeout 5
+for expect_hdr in 'Expect: 100-continue' 'Expect:'; do
+  code=$(curl -s -o "$dir/decl.body" -w '%{http_code}' -H "Authorization: Bearer $(tok bank)"     -H 'Content-Type: text/csv' -H 'Content-Length: 3000000000' -H "$expect_hdr"     --data-binary 'pid,name,dob' "$url/v1/auth/verify-batch?purpose=kyc")
+  eq "declared 3 GB ($expect_hdr): 413 at once" "$code" 413
+  eq "declared 3 GB: the rule" "$(jq -r .type "$dir/decl.body" 2>/dev/null)" \
+    "https://popid.example/problems/batch-too-large"
+done
 kill -TERM "$spid"
 wait "$spid" 2>/dev/null
 finish
