@@ -46,6 +46,7 @@ otp_for() {
   eq "otp request for $1" "$code" 202
   txn=$(jq -r .txn <<<"$body")
   local msg
+  # shellcheck disable=SC2016 # $t is jq's variable
   msg=$(receiver_wait '.body.txn == $t and .status == 200' --arg t "$txn") ||
     bad "the receiver never got the OTP of $txn"
   otp=$(jq -r .body.otp <<<"$msg")
