@@ -40,7 +40,7 @@ struct imp_opts {
         enum imp_mode mode;
         enum imp_format format; /* 0: from each file's extension */
         const char *rejects;    /* path of the reject report (created or truncated) */
-        int cache_mib;          /* the registry's page cache during the import; 0: 256 */
+        int cache_mib;          /* the registry's page cache during the import; 0: 64 */
         imp_progress_fn *progress;
         void *progress_ctx;
 };

@@ -1328,10 +1328,11 @@ static int sq_event_amend(struct store *st, int64_t seq, const char *payload, si
 /*
  * The import's bookkeeping lives in TEMP tables spilling to a file (temp_store = FILE), so its
  * memory is the page caches, whatever the size of the input. The main cache holds the bulk
- * writes until it is full, then spills them to the WAL, still uncommitted. Both caches are
- * 64 MiB by default, sizes a million people already fill (the bulk writes append, and the
- * bookkeeping of a million is about 40 MB), so the import's peak memory is the same at 1M and
- * at 100M; larger caches only kept more of the ID list in memory. No memory map during
+ * writes until it is full, then spills them to the WAL, still uncommitted: 64 MiB by default,
+ * which a million people fill (the bulk writes append). The bookkeeping gets 16 MiB: its tables
+ * are written at their end (household keys in file order, the ID list in sorted batches from
+ * src/import/ids.c) and read near it, so a larger cache only held pages no one reads again, and
+ * grew the import's memory with N up to its size. No memory map during
  * the import: every page of the file the index builds read would count in the process's memory
  * (up to the 1 GiB map) and the import's memory would grow with the registry. These pragmas
  * must be set outside a transaction; the transaction begins here. Returns 1 when the registry
@@ -1348,7 +1349,7 @@ static int sq_import_begin(struct store *st, unsigned flags, int cache_mib, stru
                 return rc;
         rc = exec(s,
                   "PRAGMA temp_store = FILE; PRAGMA mmap_size = 0;"
-                  " PRAGMA temp.cache_size = -65536;"
+                  " PRAGMA temp.cache_size = -16384;"
                   " CREATE TEMP TABLE IF NOT EXISTS imp_p(pid INTEGER PRIMARY KEY,"
                   " src INTEGER NOT NULL, dob INTEGER NOT NULL, sex INTEGER NOT NULL);"
                   " CREATE TEMP TABLE IF NOT EXISTS imp_rej(pid INTEGER PRIMARY KEY,"
