@@ -40,13 +40,19 @@ static uint64_t id_hash(int64_t pid)
         return z ^ (z >> 31);
 }
 
-/* The i-th of the filter's bit positions by double hashing (A. Kirsch, M. Mitzenmacher, "Less
- * hashing, same performance: building a better Bloom filter", ESA 2006): two halves of one
- * hash. */
+/*
+ * The i-th of the filter's bit positions. All k bits of an ID fall in one 512-bit block, one
+ * cache line (F. Putze, P. Sanders, J. Singler, "Cache-, hash- and space-efficient Bloom
+ * filters", WEA 2007): a lookup costs one memory access instead of k, for a slightly higher
+ * false-positive rate. The block comes from the low half of the hash, the bits within it by
+ * double hashing (A. Kirsch, M. Mitzenmacher, "Less hashing, same performance: building a
+ * better Bloom filter", ESA 2006) from the high half.
+ */
 static uint64_t bloom_bit(const struct imp_ids *d, uint64_t h, unsigned i)
 {
-        uint64_t h1 = (uint32_t)h, h2 = (uint32_t)(h >> 32) | 1;
-        return (h1 + h2 * i) & d->bloom_mask;
+        uint64_t block = (uint32_t)h & (d->bloom_mask >> 9);
+        uint32_t h2 = (uint32_t)(h >> 32), step = (h2 >> 16) | 1;
+        return block << 9 | ((h2 + step * i) & 511);
 }
 
 static bool bloom_maybe(const struct imp_ids *d, uint64_t h)
@@ -80,7 +86,8 @@ int imp_ids_new(size_t cap, unsigned bloom_log2, imp_ids_flush_fn *flush, imp_id
                 void *ctx, struct imp_ids **out, struct pop_err *err)
 {
         *out = NULL;
-        if (cap < 1 || cap > UINT32_MAX / 2 || bloom_log2 < 6 || bloom_log2 > 40)
+        /* At least one 512-bit block; at most 2^32 blocks (the block is 32 bits of the hash). */
+        if (cap < 1 || cap > UINT32_MAX / 2 || bloom_log2 < 9 || bloom_log2 > 41)
                 return pop_fail(err, POP_EINVAL, "import-ids", "bad size for the ID list");
         struct imp_ids *d = calloc(1, sizeof *d);
         if (!d)
@@ -145,15 +152,20 @@ int imp_ids_find(struct imp_ids *d, int64_t pid, struct imp_id *out, struct pop_
 
 int imp_ids_add(struct imp_ids *d, const struct imp_id *id, struct pop_err *err)
 {
-        struct imp_id old;
-        int rc = imp_ids_find(d, id->pid, &old, err);
-        if (rc == 0)
-                return POP_ECONFLICT;
-        if (rc != POP_ENOTFOUND)
-                return rc;
         uint64_t h = id_hash(id->pid);
+        uint32_t *sl = slot_of(d, id->pid, h);
+        if (*sl)
+                return POP_ECONFLICT;
+        if (bloom_maybe(d, h)) {
+                struct imp_id old;
+                int rc = d->find(d->ctx, id->pid, &old, err);
+                if (rc == 0)
+                        return POP_ECONFLICT;
+                if (rc != POP_ENOTFOUND)
+                        return rc;
+        }
         bloom_add(d, h);
-        *slot_of(d, id->pid, h) = (uint32_t)d->n + 1;
+        *sl = (uint32_t)d->n + 1;
         d->v[d->n++] = *id;
         return d->n == d->cap ? imp_ids_flush(d, err) : 0;
 }

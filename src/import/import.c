@@ -121,10 +121,10 @@ struct recent {
 #define SORT_BUDGET (64 << 20)
 
 /* The IDs loaded so far (ids.c): 1M wait in memory (32 MiB with their hash table) before a
- * sorted batch goes to the store, and a 32 MiB Bloom filter of all of them (2^28 bits: with 4
- * bits per ID, 1 false positive in 7,000 at 10M IDs, 1 in 3 at 100M, each costing one lookup in
- * the store). A million people fill the first; the filter is touched all over by a million too:
- * the same memory at 1M and 100M. */
+ * sorted batch goes to the store, and a 32 MiB Bloom filter of all of them (2^28 bits in blocks
+ * of 512, 4 bits per ID: about 1 false positive in 2,000 at 10M IDs, 1 in 3 at 100M, each
+ * costing one lookup in the store). A million people fill the first; the filter is touched all over
+ * by a million too: the same memory at 1M and 100M. */
 #define IDS_CAP        (1 << 20)
 #define IDS_BLOOM_LOG2 28
 

@@ -1,10 +1,10 @@
 /*
  * Unit tests of src/import/ids.c, the import's list of the IDs it loaded, over the real store
  * (a registry's SQLite store inside an import's transaction, as imp_run uses it): with a few IDs
- * waiting in memory and a filter of 64 bits (so most answers go through its false positives and
- * the store), every ID added is found with its dob, sex and line whether it still waits or went
- * to the store, an ID added twice is refused however far apart, an ID never added is not found,
- * batches reach the store in ID order, and bad sizes are refused.
+ * waiting in memory and a filter of one 512-bit block (so IDs gone to the store, and some never
+ * added, are answered by the store), every ID added is found with its dob, sex and line whether it
+ * still waits or went to the store, an ID added twice is refused however far apart, an ID never
+ * added is not found, batches reach the store in ID order, and bad sizes are refused.
  */
 #include "testutil.h"
 
@@ -115,7 +115,7 @@ static void test_added_found_twice_refused(void **state)
         struct fx *f = *state;
         struct imp_ids *d = NULL;
         struct pop_err e = {0};
-        assert_int_equal(imp_ids_new(4, 6, to_store, from_store, f, &d, &e), 0);
+        assert_int_equal(imp_ids_new(4, 9, to_store, from_store, f, &d, &e), 0);
         for (int i = 0; i < N; i++) {
                 struct imp_id x = nth(i);
                 assert_int_equal(imp_ids_add(d, &x, &e), 0);
@@ -167,8 +167,8 @@ static void test_bad_sizes(void **state)
         struct pop_err e = {0};
         assert_int_equal(imp_ids_new(0, 20, to_store, from_store, f, &d, &e), POP_EINVAL);
         assert_null(d);
-        assert_int_equal(imp_ids_new(4, 5, to_store, from_store, f, &d, &e), POP_EINVAL);
-        assert_int_equal(imp_ids_new(4, 41, to_store, from_store, f, &d, &e), POP_EINVAL);
+        assert_int_equal(imp_ids_new(4, 8, to_store, from_store, f, &d, &e), POP_EINVAL);
+        assert_int_equal(imp_ids_new(4, 42, to_store, from_store, f, &d, &e), POP_EINVAL);
         assert_null(d);
 }
 
