@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit/audit.h"
 #include "eid/eid.h"
 
 static struct eid_otp_policy effective(const struct eid_otp_policy *p)
@@ -294,9 +295,27 @@ static bool code_well_formed(const char *code)
         return n == EID_OTP_DIGITS;
 }
 
+/* The check's entry; 0 or the audit's failure in aerr. */
+static int check_logged(const struct eid_otp_audit *au, int64_t pid, const char *outcome,
+                        const char *rule, struct pop_err *aerr)
+{
+        struct audit_entry e = {.actor = au->actor,
+                                .subject = pid,
+                                .action = "otp.check",
+                                .fields = "otp",
+                                .purpose = au->purpose ? au->purpose : "",
+                                .outcome = outcome,
+                                .rule = rule,
+                                .request_id = au->request_id ? au->request_id : ""};
+        if (!au->audit)
+                return pop_fail(aerr, POP_EIO, "audit-none", "no audit log to record the check");
+        return audit_log(au->audit, &e, NULL, aerr);
+}
+
 int eid_otp_check(struct store *st, const struct eid_otp_policy *pol,
                   const uint8_t hash_key[EID_OTP_KEY_LEN], const char *txn, int64_t pid,
-                  const char *client, const char *code, int64_t now_ms, struct pop_err *err)
+                  const char *client, const char *code, int64_t now_ms,
+                  const struct eid_otp_audit *au, struct pop_err *err)
 {
         struct eid_otp_policy p = effective(pol);
         if (!code || !code_well_formed(code))
@@ -339,8 +358,22 @@ int eid_otp_check(struct store *st, const struct eid_otp_policy *pol,
                 o.used = true;
         else
                 o.attempts++;
-        if ((rc = store_otp_update(st, &o, err)) || (rc = store_commit(st, err)))
+        if ((rc = store_otp_update(st, &o, err)))
                 goto out;
+        /* The entry before the commit: a spent code or a counted attempt is never without one
+         * (DESIGN.md "Durability rule"). */
+        struct pop_err aerr = {0};
+        if (au && check_logged(au, pid, right ? "ok" : "denied", right ? "" : "otp-wrong", &aerr)) {
+                if (err)
+                        *err = aerr;
+                rc = POP_EIO;
+                goto out;
+        }
+        if ((rc = store_commit(st, err))) {
+                if (au)
+                        (void)check_logged(au, pid, "error", err ? err->rule : "store", &aerr);
+                goto out;
+        }
         if (!right)
                 return pop_fail(err, POP_EVERIFY, "otp-wrong", "wrong OTP (%d of %d attempts left)",
                                 p.attempts - o.attempts, p.attempts);

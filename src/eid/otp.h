@@ -12,8 +12,9 @@
  * threads and restarts). The code leaves the registry only through the outbox (hub/outbox.h): the
  * OTP row and its sealed message are written in one transaction.
  *
- * Time is injected (now_ms) so tests drive expiry without sleeping. Nothing here audits: the
- * caller (the HTTP handler) audits each request and check with its outcome.
+ * Time is injected (now_ms) so tests drive expiry without sleeping. The caller (the HTTP
+ * handler) audits each request and check with its outcome; a check that spends a code or counts
+ * a wrong one also has its own entry made durable before that commits (struct eid_otp_audit).
  */
 #ifndef POP_EID_OTP_H
 #define POP_EID_OTP_H
@@ -25,6 +26,8 @@
 #include "core/err.h"
 #include "hub/outbox.h"
 #include "store/store.h"
+
+struct audit;
 
 #define EID_OTP_DIGITS  6
 #define EID_OTP_TXN_LEN 32 /* hex digits */
@@ -87,18 +90,28 @@ int eid_otp_request(struct store *st, const struct eid_otp_policy *pol,
                     enum eid_otp_channel channel, int64_t now_ms, struct eid_otp_ticket *out,
                     struct pop_err *err) POP_MUST_USE;
 
+/* Who checks an OTP, for the entry eid_otp_check makes durable before its commit. */
+struct eid_otp_audit {
+        struct audit *audit;
+        const char *actor, *purpose, *request_id;
+};
+
 /*
  * Checks a code for txn, which must have been issued to pid at the request of client (else
  * POP_ERULE otp-unknown: another client's txn is indistinguishable from none). POP_ERULE
  * otp-used, otp-expired, otp-locked (attempts used up), or an account no longer usable (the
  * eid_* rules above); POP_EVERIFY otp-wrong (the attempt is counted, durably); POP_EINVAL
  * otp-malformed for a code that is not 6 digits (not counted). 0: the code is right and is now
- * used up. One transaction.
+ * used up. One transaction. With au, the transaction that spends the code or counts a wrong one
+ * commits only once its audit entry (action "otp.check", subject pid, outcome "ok" or "denied"
+ * otp-wrong, au's actor, purpose and request id) is durable (EID.md "Audit"): when that entry
+ * cannot be written, nothing is committed (the code stays as it was) and the answer is POP_EIO
+ * with the audit's rule; a commit failing after it adds an "error" entry. au NULL: no entry.
  */
 int eid_otp_check(struct store *st, const struct eid_otp_policy *pol,
                   const uint8_t hash_key[EID_OTP_KEY_LEN], const char *txn, int64_t pid,
                   const char *client, const char *code, int64_t now_ms,
-                  struct pop_err *err) POP_MUST_USE;
+                  const struct eid_otp_audit *au, struct pop_err *err) POP_MUST_USE;
 
 /*
  * Wipes (sodium_memzero) the text of every string in v, recursively (object values and array

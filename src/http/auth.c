@@ -162,9 +162,21 @@ int http__h_verify(struct http_req *rq, const struct http_match *m)
         if (otp_txn) {
                 struct timespec ts;
                 clock_gettime(CLOCK_REALTIME, &ts);
+                /* The spend (or counted attempt) commits only once its own entry is durable:
+                 * a synchronous wait, for OTP verifications only (docs/AUTH.md). */
+                struct eid_otp_audit au = {.audit = rq->srv->cfg.audit,
+                                           .actor = g.actor,
+                                           .purpose = g.purpose,
+                                           .request_id = rq->id};
                 int orc = eid_otp_check(g.reg->st, NULL, rq->srv->pepper, otp_txn, req.pid,
                                         g.client->id, req.claim[VERIFY_A_OTP].s,
-                                        (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000, &e);
+                                        (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000, &au, &e);
+                if (orc == POP_EIO) {
+                        fprintf(stderr, "popid http: audit write failed: %s [%s] id=%s\n", e.msg,
+                                e.rule, rq->id);
+                        rc = http_guard_audit_failed(&g);
+                        goto out;
+                }
                 if (orc == POP_ESTORE || orc == POP_ENOMEM || orc == POP_EAGAIN) {
                         rc = http_guard_store_error(&g, req.pid, &e);
                         goto out;

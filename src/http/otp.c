@@ -301,8 +301,17 @@ int http__h_ekyc(struct http_req *rq, const struct http_match *m)
                                      "the registry cannot sign answers now");
                 goto out;
         }
+        /* The spend (or counted attempt) commits only once its own entry is durable. */
+        struct eid_otp_audit au = {
+            .audit = rq->srv->cfg.audit, .actor = g.actor, .purpose = g.purpose, .request_id = txn};
         rc = eid_otp_check(g.reg->st, NULL, rq->srv->pepper, txn, pid, g.client->id, code,
-                           wall_ms(), &e);
+                           wall_ms(), &au, &e);
+        if (rc == POP_EIO) {
+                fprintf(stderr, "popid http: audit write failed: %s [%s] id=%s\n", e.msg, e.rule,
+                        rq->id);
+                rc = http_guard_audit_failed(&g);
+                goto out;
+        }
         if (rc == POP_EINVAL) {
                 rc = bad(rq, e.rule, e.msg);
                 goto out;

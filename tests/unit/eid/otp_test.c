@@ -14,6 +14,8 @@
 
 #include <jansson.h>
 
+#include "audit/audit.h"
+#include "audit/audit_int.h"
 #include "eid/eid.h"
 #include "eid/otp.h"
 #include "hub/outbox.h"
@@ -163,28 +165,29 @@ static void test_issue_and_use_once(void **state)
         assert_null(memmem(o.hash, sizeof o.hash, code, 6));
         /* Another client, another person: as if the txn did not exist. */
         assert_int_equal(
-            eid_otp_check(f->st, NULL, hash_key, t.txn, PID, "bank-b", code, NOW + 1, &err),
+            eid_otp_check(f->st, NULL, hash_key, t.txn, PID, "bank-b", code, NOW + 1, NULL, &err),
             POP_ERULE);
         assert_string_equal(err.rule, "otp-unknown");
         assert_int_equal(
-            eid_otp_check(f->st, NULL, hash_key, t.txn, OTHER, "bank-a", code, NOW + 1, &err),
+            eid_otp_check(f->st, NULL, hash_key, t.txn, OTHER, "bank-a", code, NOW + 1, NULL, &err),
             POP_ERULE);
         assert_string_equal(err.rule, "otp-unknown");
-        ok(eid_otp_check(f->st, NULL, hash_key, t.txn, PID, "bank-a", code, NOW + 1000, &err));
+        ok(eid_otp_check(f->st, NULL, hash_key, t.txn, PID, "bank-a", code, NOW + 1000, NULL,
+                         &err));
         /* Single use. */
-        assert_int_equal(
-            eid_otp_check(f->st, NULL, hash_key, t.txn, PID, "bank-a", code, NOW + 2000, &err),
-            POP_ERULE);
+        assert_int_equal(eid_otp_check(f->st, NULL, hash_key, t.txn, PID, "bank-a", code,
+                                       NOW + 2000, NULL, &err),
+                         POP_ERULE);
         assert_string_equal(err.rule, "otp-used");
         /* Malformed codes are refused before anything is counted. */
         assert_int_equal(
-            eid_otp_check(f->st, NULL, hash_key, t.txn, PID, "bank-a", "12345", NOW, &err),
+            eid_otp_check(f->st, NULL, hash_key, t.txn, PID, "bank-a", "12345", NOW, NULL, &err),
             POP_EINVAL);
         assert_int_equal(
-            eid_otp_check(f->st, NULL, hash_key, t.txn, PID, "bank-a", "1234567", NOW, &err),
+            eid_otp_check(f->st, NULL, hash_key, t.txn, PID, "bank-a", "1234567", NOW, NULL, &err),
             POP_EINVAL);
         assert_int_equal(
-            eid_otp_check(f->st, NULL, hash_key, t.txn, PID, "bank-a", "12a456", NOW, &err),
+            eid_otp_check(f->st, NULL, hash_key, t.txn, PID, "bank-a", "12a456", NOW, NULL, &err),
             POP_EINVAL);
 }
 
@@ -198,9 +201,10 @@ static void test_expiry(void **state)
         /* The last millisecond of validity, then the first one past it. */
         int64_t end = NOW + EID_OTP_TTL_MS;
         assert_int_equal(
-            eid_otp_check(f->st, NULL, hash_key, t.txn, PID, "bank-a", code, end, &err), POP_ERULE);
+            eid_otp_check(f->st, NULL, hash_key, t.txn, PID, "bank-a", code, end, NULL, &err),
+            POP_ERULE);
         assert_string_equal(err.rule, "otp-expired");
-        ok(eid_otp_check(f->st, NULL, hash_key, t.txn, PID, "bank-a", code, end - 1, &err));
+        ok(eid_otp_check(f->st, NULL, hash_key, t.txn, PID, "bank-a", code, end - 1, NULL, &err));
 }
 
 static void wrong_code(const char *code, char out[7])
@@ -218,9 +222,9 @@ static void test_attempt_cap(void **state)
         issue(f, NOW, &t, code);
         wrong_code(code, bad);
         for (int i = 0; i < EID_OTP_ATTEMPTS; i++) {
-                assert_int_equal(
-                    eid_otp_check(f->st, NULL, hash_key, t.txn, PID, "bank-a", bad, NOW, &err),
-                    POP_EVERIFY);
+                assert_int_equal(eid_otp_check(f->st, NULL, hash_key, t.txn, PID, "bank-a", bad,
+                                               NOW, NULL, &err),
+                                 POP_EVERIFY);
                 assert_string_equal(err.rule, "otp-wrong");
         }
         /* The attempts are durable; the right code no longer helps. */
@@ -228,7 +232,8 @@ static void test_attempt_cap(void **state)
         ok(store_otp_get(f->st, t.txn, &o, &err));
         assert_int_equal(o.attempts, EID_OTP_ATTEMPTS);
         assert_int_equal(
-            eid_otp_check(f->st, NULL, hash_key, t.txn, PID, "bank-a", code, NOW, &err), POP_ERULE);
+            eid_otp_check(f->st, NULL, hash_key, t.txn, PID, "bank-a", code, NOW, NULL, &err),
+            POP_ERULE);
         assert_string_equal(err.rule, "otp-locked");
 }
 
@@ -332,7 +337,7 @@ static void test_refusals(void **state)
         ok(store_eid_account_update(f->st, &a, &err));
         ok(store_commit(f->st, &err));
         assert_int_equal(
-            eid_otp_check(f->st, NULL, hash_key, t.txn, PID, "bank-a", code, NOW + 1, &err),
+            eid_otp_check(f->st, NULL, hash_key, t.txn, PID, "bank-a", code, NOW + 1, NULL, &err),
             POP_ERULE);
         assert_string_equal(err.rule, "eid-locked");
 }
@@ -398,21 +403,91 @@ static void test_fault_check(void **state)
         char bad[7];
         wrong_code(code, bad);
         assert_int_equal(
-            eid_otp_check(f->st, NULL, hash_key, t.txn, PID, "bank-a", bad, NOW + 1, &err),
+            eid_otp_check(f->st, NULL, hash_key, t.txn, PID, "bank-a", bad, NOW + 1, NULL, &err),
             POP_EVERIFY);
         int writes = store_fault_writes(f->st) - w0;
         assert_true(writes >= 2); /* the row, the commit */
         for (int i = 1; i <= writes; i++) {
                 store_fault_arm(f->st, i);
-                assert_int_equal(
-                    eid_otp_check(f->st, NULL, hash_key, t.txn, PID, "bank-a", code, NOW + 2, &err),
-                    POP_ESTORE);
+                assert_int_equal(eid_otp_check(f->st, NULL, hash_key, t.txn, PID, "bank-a", code,
+                                               NOW + 2, NULL, &err),
+                                 POP_ESTORE);
                 struct store_otp o;
                 ok(store_otp_get(f->st, t.txn, &o, &err));
                 assert_false(o.used);
                 assert_int_equal(o.attempts, 1);
         }
-        ok(eid_otp_check(f->st, NULL, hash_key, t.txn, PID, "bank-a", code, NOW + 3, &err));
+        ok(eid_otp_check(f->st, NULL, hash_key, t.txn, PID, "bank-a", code, NOW + 3, NULL, &err));
+}
+
+struct otp_seen {
+        int n, ok;
+        char rid[64];
+};
+
+static int on_entry(void *ctx, const struct store_audit_entry *e)
+{
+        struct otp_seen *s = ctx;
+        if (strcmp(e->action, "otp.check"))
+                return 0;
+        s->n++;
+        if (!strcmp(e->outcome, "ok")) {
+                s->ok++;
+                snprintf(s->rid, sizeof s->rid, "%s", e->request_id);
+        }
+        return 0;
+}
+
+/*
+ * With an audit (struct eid_otp_audit), a check's entry is durable before its spend or counted
+ * attempt commits (EID.md "Audit"): an audit write that fails (injected in the audit writer's
+ * fault: store) leaves the code unspent and a wrong one uncounted, answered POP_EIO with the
+ * audit's rule; the same code then works, once, and the log holds exactly its "ok" entry.
+ */
+static void test_audit_first(void **state)
+{
+        struct fx *f = *state;
+        struct pop_err err = {0};
+        if (strcmp(uri_prefix, "fault:sqlite:") != 0)
+                return;
+        char kp[700];
+        struct audit *a = NULL;
+        ok(audit_key_path(f->uri, kp, sizeof kp, &err));
+        ok(audit_open(f->uri, kp, NULL, &a, &err));
+        struct eid_otp_audit au = {
+            .audit = a, .actor = "client:bank-a", .purpose = "kyc", .request_id = "req-1"};
+        struct eid_otp_ticket t;
+        char code[7], wrong[7];
+        issue(f, NOW, &t, code);
+        memcpy(wrong, code, sizeof wrong);
+        wrong[0] = code[0] == '9' ? '0' : (char)(code[0] + 1);
+        struct store_otp o;
+        audit__fault_arm(a, 1);
+        assert_int_equal(
+            eid_otp_check(f->st, NULL, hash_key, t.txn, PID, "bank-a", wrong, NOW + 1, &au, &err),
+            POP_EIO);
+        ok(store_otp_get(f->st, t.txn, &o, &err));
+        assert_int_equal(o.attempts, 0);
+        audit__fault_arm(a, 1);
+        assert_int_equal(
+            eid_otp_check(f->st, NULL, hash_key, t.txn, PID, "bank-a", code, NOW + 2, &au, &err),
+            POP_EIO);
+        assert_string_equal(err.rule, "store-fault");
+        ok(store_otp_get(f->st, t.txn, &o, &err));
+        assert_false(o.used);
+        ok(eid_otp_check(f->st, NULL, hash_key, t.txn, PID, "bank-a", code, NOW + 3, &au, &err));
+        assert_int_equal(
+            eid_otp_check(f->st, NULL, hash_key, t.txn, PID, "bank-a", code, NOW + 4, &au, &err),
+            POP_ERULE);
+        ok(audit_close(a, &err));
+        struct store *as = NULL;
+        ok(audit_store_open(f->uri, &as, &err));
+        struct otp_seen seen = {0};
+        ok(store_audit_by_subject(as, PID, 0, 100, on_entry, &seen, &err));
+        store_close(as);
+        assert_int_equal(seen.n, 1); /* the used-code refusal commits nothing: no entry */
+        assert_int_equal(seen.ok, 1);
+        assert_string_equal(seen.rid, "req-1");
 }
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -422,7 +497,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
             T(test_issue_and_use_once), T(test_expiry),      T(test_attempt_cap),
             T(test_rate_limits),        T(test_refusals),    T(test_channel_and_mask),
-            T(test_fault_atomic),       T(test_fault_check),
+            T(test_fault_atomic),       T(test_fault_check), T(test_audit_first),
         };
         uri_prefix = "sqlite:";
         int failed = cmocka_run_group_tests_name("otp sqlite", tests, NULL, NULL);
