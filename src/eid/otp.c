@@ -155,6 +155,24 @@ void eid_json_wipe(json_t *v)
         }
 }
 
+/* A step's entry (action otp.issue or otp.check); 0 or the audit's failure in aerr. */
+static int step_logged(const struct eid_otp_audit *au, int64_t pid, const char *action,
+                       const char *fields, const char *outcome, const char *rule,
+                       const char *request_id, struct pop_err *aerr)
+{
+        struct audit_entry e = {.actor = au->actor,
+                                .subject = pid,
+                                .action = action,
+                                .fields = fields,
+                                .purpose = au->purpose ? au->purpose : "",
+                                .outcome = outcome,
+                                .rule = rule,
+                                .request_id = request_id ? request_id : ""};
+        if (!au->audit)
+                return pop_fail(aerr, POP_EIO, "audit-none", "no audit log to record %s", action);
+        return audit_log(au->audit, &e, NULL, aerr);
+}
+
 static int build_message(const struct eid_otp_ticket *t, const char *to, const char *code,
                          int64_t ttl_ms, char **out, struct pop_err *err)
 {
@@ -179,8 +197,8 @@ static int build_message(const struct eid_otp_ticket *t, const char *to, const c
 int eid_otp_request(struct store *st, const struct eid_otp_policy *pol,
                     const uint8_t hash_key[EID_OTP_KEY_LEN],
                     const uint8_t box_key[HUB_OUTBOX_KEY_BYTES], int64_t pid, const char *client,
-                    enum eid_otp_channel channel, int64_t now_ms, struct eid_otp_ticket *out,
-                    struct pop_err *err)
+                    enum eid_otp_channel channel, int64_t now_ms, const struct eid_otp_audit *au,
+                    struct eid_otp_ticket *out, struct pop_err *err)
 {
         struct eid_otp_policy p = effective(pol);
         struct eid_account a;
@@ -271,9 +289,23 @@ int eid_otp_request(struct store *st, const struct eid_otp_policy *pol,
                                  .updated_ms = now_ms};
         snprintf(m.topic, sizeof m.topic, "otp");
         memcpy(m.ref, o.txn, sizeof m.ref);
-        if ((rc = store_otp_insert(st, &o, err)) || (rc = store_outbox_insert(st, &m, err)) ||
-            (rc = store_commit(st, err)))
+        if ((rc = store_otp_insert(st, &o, err)) || (rc = store_outbox_insert(st, &m, err)))
                 goto out;
+        /* The entry before the commit: no code is issued, nor its message sent, without one
+         * (DESIGN.md "Durability rule"). */
+        struct pop_err aerr = {0};
+        if (au && step_logged(au, pid, "otp.issue", "contact", "ok", "", o.txn, &aerr)) {
+                if (err)
+                        *err = aerr;
+                rc = POP_EIO;
+                goto out;
+        }
+        if ((rc = store_commit(st, err))) {
+                if (au)
+                        (void)step_logged(au, pid, "otp.issue", "contact", "error",
+                                          err ? err->rule : "store", o.txn, &aerr);
+                goto out;
+        }
         out->outbox_id = m.id;
 out:
         if (rc)
@@ -293,23 +325,6 @@ static bool code_well_formed(const char *code)
                 if (code[n] < '0' || code[n] > '9' || n >= EID_OTP_DIGITS)
                         return false;
         return n == EID_OTP_DIGITS;
-}
-
-/* The check's entry; 0 or the audit's failure in aerr. */
-static int check_logged(const struct eid_otp_audit *au, int64_t pid, const char *outcome,
-                        const char *rule, struct pop_err *aerr)
-{
-        struct audit_entry e = {.actor = au->actor,
-                                .subject = pid,
-                                .action = "otp.check",
-                                .fields = "otp",
-                                .purpose = au->purpose ? au->purpose : "",
-                                .outcome = outcome,
-                                .rule = rule,
-                                .request_id = au->request_id ? au->request_id : ""};
-        if (!au->audit)
-                return pop_fail(aerr, POP_EIO, "audit-none", "no audit log to record the check");
-        return audit_log(au->audit, &e, NULL, aerr);
 }
 
 int eid_otp_check(struct store *st, const struct eid_otp_policy *pol,
@@ -363,7 +378,8 @@ int eid_otp_check(struct store *st, const struct eid_otp_policy *pol,
         /* The entry before the commit: a spent code or a counted attempt is never without one
          * (DESIGN.md "Durability rule"). */
         struct pop_err aerr = {0};
-        if (au && check_logged(au, pid, right ? "ok" : "denied", right ? "" : "otp-wrong", &aerr)) {
+        if (au && step_logged(au, pid, "otp.check", "otp", right ? "ok" : "denied",
+                              right ? "" : "otp-wrong", au->request_id, &aerr)) {
                 if (err)
                         *err = aerr;
                 rc = POP_EIO;
@@ -371,7 +387,8 @@ int eid_otp_check(struct store *st, const struct eid_otp_policy *pol,
         }
         if ((rc = store_commit(st, err))) {
                 if (au)
-                        (void)check_logged(au, pid, "error", err ? err->rule : "store", &aerr);
+                        (void)step_logged(au, pid, "otp.check", "otp", "error",
+                                          err ? err->rule : "store", au->request_id, &aerr);
                 goto out;
         }
         if (!right)

@@ -75,6 +75,13 @@ struct eid_otp_ticket {
 /* Masks a phone number or e-mail address for display (keeps a little of each end). */
 void eid_otp_mask(const char *dest, bool email, char *out, size_t cap);
 
+/* The caller of an OTP step, for the entry the step makes durable before its transaction commits
+ * (eid_otp_request, eid_otp_check; DESIGN.md "Durability rule", EID.md "Audit"). */
+struct eid_otp_audit {
+        struct audit *audit;
+        const char *actor, *purpose, *request_id;
+};
+
 /*
  * Issues an OTP for (pid, client) at now_ms: checks the person (POP_ENOTFOUND person-not-found;
  * POP_ERULE person-deceased), the eID account (POP_ERULE eid-none, eid-not-active, eid-locked,
@@ -82,19 +89,16 @@ void eid_otp_mask(const char *dest, bool email, char *out, size_t cap);
  * registered channel of the kind asked), the rate limits (POP_EAGAIN otp-rate-person or
  * otp-rate-client, with out->retry_after_s); then writes the OTP's hash and the sealed outbox
  * message in one transaction. 0 once that transaction is durable. The code itself exists only in
- * the sealed message and is wiped from memory here.
+ * the sealed message and is wiped from memory here. With au, that transaction commits only once
+ * its audit entry (action "otp.issue", field "contact", request id the new txn) is durable: when
+ * it cannot be written nothing is committed (no code, no message) and the answer is POP_EIO with
+ * the audit's rule. au NULL: no entry.
  */
 int eid_otp_request(struct store *st, const struct eid_otp_policy *pol,
                     const uint8_t hash_key[EID_OTP_KEY_LEN],
                     const uint8_t box_key[HUB_OUTBOX_KEY_BYTES], int64_t pid, const char *client,
-                    enum eid_otp_channel channel, int64_t now_ms, struct eid_otp_ticket *out,
-                    struct pop_err *err) POP_MUST_USE;
-
-/* Who checks an OTP, for the entry eid_otp_check makes durable before its commit. */
-struct eid_otp_audit {
-        struct audit *audit;
-        const char *actor, *purpose, *request_id;
-};
+                    enum eid_otp_channel channel, int64_t now_ms, const struct eid_otp_audit *au,
+                    struct eid_otp_ticket *out, struct pop_err *err) POP_MUST_USE;
 
 /*
  * Checks a code for txn, which must have been issued to pid at the request of client (else

@@ -220,8 +220,17 @@ int http__h_auth_otp(struct http_req *rq, const struct http_match *m)
         if ((rc = check_subject(&g, &n, pid)))
                 goto out;
         struct eid_otp_ticket t;
+        /* The code and its message commit only once their own entry is durable. */
+        struct eid_otp_audit au = {
+            .audit = rq->srv->cfg.audit, .actor = g.actor, .purpose = g.purpose};
         rc = eid_otp_request(g.reg->st, NULL, rq->srv->pepper, rq->srv->cfg.outbox_key, pid,
-                             g.client->id, ch, wall_ms(), &t, &e);
+                             g.client->id, ch, wall_ms(), &au, &t, &e);
+        if (rc == POP_EIO) {
+                fprintf(stderr, "popid http: audit write failed: %s [%s] id=%s\n", e.msg, e.rule,
+                        rq->id);
+                rc = http_guard_audit_failed(&g);
+                goto out;
+        }
         if (rc) {
                 rc = otp_refused(&g, pid, rc, &e, t.retry_after_s);
                 goto out;

@@ -139,7 +139,7 @@ static int find_msg(void *ctx, const struct store_outbox *m)
 static void issue(struct fx *f, int64_t now, struct eid_otp_ticket *t, char code[7])
 {
         struct pop_err err = {0};
-        ok(eid_otp_request(f->st, NULL, hash_key, box_key, PID, "bank-a", EID_OTP_ANY, now, t,
+        ok(eid_otp_request(f->st, NULL, hash_key, box_key, PID, "bank-a", EID_OTP_ANY, now, NULL, t,
                            &err));
         struct find fd = {.txn = t->txn};
         ok(store_outbox_due(f->st, now, 100, find_msg, &fd, &err));
@@ -245,22 +245,22 @@ static void test_rate_limits(void **state)
         char first[EID_OTP_TXN_LEN + 1] = "";
         for (int i = 0; i < EID_OTP_PERSON_MAX; i++) {
                 ok(eid_otp_request(f->st, NULL, hash_key, box_key, PID, "bank-a", EID_OTP_ANY,
-                                   NOW + i, &t, &err));
+                                   NOW + i, NULL, &t, &err));
                 if (!first[0])
                         memcpy(first, t.txn, sizeof first);
         }
         assert_int_equal(eid_otp_request(f->st, NULL, hash_key, box_key, PID, "bank-a", EID_OTP_ANY,
-                                         NOW + 10, &t, &err),
+                                         NOW + 10, NULL, &t, &err),
                          POP_EAGAIN);
         assert_string_equal(err.rule, "otp-rate-person");
         assert_true(t.retry_after_s > 0);
         /* Another client is refused too: the limit is the person's. */
         assert_int_equal(eid_otp_request(f->st, NULL, hash_key, box_key, PID, "bank-b", EID_OTP_ANY,
-                                         NOW + 10, &t, &err),
+                                         NOW + 10, NULL, &t, &err),
                          POP_EAGAIN);
         /* Once the window has passed, the person may get codes again. */
         ok(eid_otp_request(f->st, NULL, hash_key, box_key, PID, "bank-a", EID_OTP_ANY,
-                           NOW + EID_OTP_PERSON_WINDOW_MS + 1, &t, &err));
+                           NOW + EID_OTP_PERSON_WINDOW_MS + 1, NULL, &t, &err));
         /* The first OTP, out of the window and expired, is gone (data minimization). */
         struct store_otp gone;
         assert_int_equal(store_otp_get(f->st, first, &gone, &err), POP_ENOTFOUND);
@@ -270,18 +270,18 @@ static void test_rate_limits(void **state)
         add_person(f->st, OTHER, PERSON_LIVING);
         add_account(f->st, OTHER, EID_ACTIVE, "", "binh@example.vn");
         int64_t t0 = NOW + 10 * EID_OTP_PERSON_WINDOW_MS;
-        ok(eid_otp_request(f->st, &pol, hash_key, box_key, PID, "bank-c", EID_OTP_ANY, t0, &t,
+        ok(eid_otp_request(f->st, &pol, hash_key, box_key, PID, "bank-c", EID_OTP_ANY, t0, NULL, &t,
                            &err));
-        ok(eid_otp_request(f->st, &pol, hash_key, box_key, OTHER, "bank-c", EID_OTP_ANY, t0, &t,
-                           &err));
+        ok(eid_otp_request(f->st, &pol, hash_key, box_key, OTHER, "bank-c", EID_OTP_ANY, t0, NULL,
+                           &t, &err));
         assert_string_equal(t.channel, "email");
         assert_string_equal(t.sent_to, "b***@example.vn");
         assert_int_equal(eid_otp_request(f->st, &pol, hash_key, box_key, OTHER, "bank-c",
-                                         EID_OTP_ANY, t0 + 1, &t, &err),
+                                         EID_OTP_ANY, t0 + 1, NULL, &t, &err),
                          POP_EAGAIN);
         assert_string_equal(err.rule, "otp-rate-client");
         ok(eid_otp_request(f->st, &pol, hash_key, box_key, OTHER, "bank-c", EID_OTP_ANY, t0 + 60001,
-                           &t, &err));
+                           NULL, &t, &err));
 }
 
 static void test_refusals(void **state)
@@ -315,12 +315,12 @@ static void test_refusals(void **state)
                         add_account(f->st, cases[i].pid, cases[i].state, cases[i].phone,
                                     cases[i].email);
                 assert_int_equal(eid_otp_request(f->st, NULL, hash_key, box_key, cases[i].pid,
-                                                 "bank-a", cases[i].ch, NOW, &t, &err),
+                                                 "bank-a", cases[i].ch, NOW, NULL, &t, &err),
                                  cases[i].rc);
                 assert_string_equal(err.rule, cases[i].rule);
         }
         assert_int_equal(eid_otp_request(f->st, NULL, hash_key, box_key, 100000000099LL, "bank-a",
-                                         EID_OTP_ANY, NOW, &t, &err),
+                                         EID_OTP_ANY, NOW, NULL, &t, &err),
                          POP_ENOTFOUND);
         /* None of them left an OTP or a message. */
         int64_t n[STORE_OUTBOX_N_STATES];
@@ -370,8 +370,8 @@ static void test_fault_atomic(void **state)
         struct pop_err err = {0};
         struct eid_otp_ticket t;
         int w0 = store_fault_writes(f->st);
-        ok(eid_otp_request(f->st, NULL, hash_key, box_key, PID, "bank-a", EID_OTP_ANY, NOW, &t,
-                           &err));
+        ok(eid_otp_request(f->st, NULL, hash_key, box_key, PID, "bank-a", EID_OTP_ANY, NOW, NULL,
+                           &t, &err));
         int writes = store_fault_writes(f->st) - w0;
         assert_true(writes >= 3); /* otp, outbox, commit */
         for (int i = 1; i <= writes; i++) {
@@ -379,7 +379,7 @@ static void test_fault_atomic(void **state)
                 ok(store_outbox_count(f->st, before, &err));
                 store_fault_arm(f->st, i);
                 assert_int_not_equal(eid_otp_request(f->st, NULL, hash_key, box_key, PID, "bank-a",
-                                                     EID_OTP_ANY, NOW + i, &t, &err),
+                                                     EID_OTP_ANY, NOW + i, NULL, &t, &err),
                                      0);
                 ok(store_outbox_count(f->st, after, &err));
                 assert_int_equal(before[STORE_OUTBOX_PENDING], after[STORE_OUTBOX_PENDING]);
@@ -421,13 +421,15 @@ static void test_fault_check(void **state)
 }
 
 struct otp_seen {
-        int n, ok;
+        int n, ok, issued;
         char rid[64];
 };
 
 static int on_entry(void *ctx, const struct store_audit_entry *e)
 {
         struct otp_seen *s = ctx;
+        if (!strcmp(e->action, "otp.issue") && !strcmp(e->outcome, "ok"))
+                s->issued++;
         if (strcmp(e->action, "otp.check"))
                 return 0;
         s->n++;
@@ -439,10 +441,11 @@ static int on_entry(void *ctx, const struct store_audit_entry *e)
 }
 
 /*
- * With an audit (struct eid_otp_audit), a check's entry is durable before its spend or counted
- * attempt commits (EID.md "Audit"): an audit write that fails (injected in the audit writer's
- * fault: store) leaves the code unspent and a wrong one uncounted, answered POP_EIO with the
- * audit's rule; the same code then works, once, and the log holds exactly its "ok" entry.
+ * With an audit (struct eid_otp_audit), an issue's and a check's entries are durable before
+ * their transactions commit (EID.md "Audit"): an audit write that fails (injected in the audit
+ * writer's fault: store) leaves no code and no message for an issue, and the code unspent and a
+ * wrong one uncounted for a check, answered POP_EIO with the audit's rule; then the issue and
+ * the same code work, once, and the log holds exactly their "ok" entries.
  */
 static void test_audit_first(void **state)
 {
@@ -458,10 +461,25 @@ static void test_audit_first(void **state)
             .audit = a, .actor = "client:bank-a", .purpose = "kyc", .request_id = "req-1"};
         struct eid_otp_ticket t;
         char code[7], wrong[7];
-        issue(f, NOW, &t, code);
+        /* issue: the audit write fails, so neither the code nor its message exists */
+        struct store_otp o;
+        audit__fault_arm(a, 1);
+        assert_int_equal(eid_otp_request(f->st, NULL, hash_key, box_key, PID, "bank-a", EID_OTP_ANY,
+                                         NOW, &au, &t, &err),
+                         POP_EIO);
+        assert_int_equal(store_otp_get(f->st, t.txn, &o, &err), POP_ENOTFOUND);
+        struct find none = {.txn = t.txn};
+        ok(store_outbox_due(f->st, NOW, 100, find_msg, &none, &err));
+        assert_int_equal(none.n, 0);
+        /* and when it can be written, both are there */
+        ok(eid_otp_request(f->st, NULL, hash_key, box_key, PID, "bank-a", EID_OTP_ANY, NOW, &au, &t,
+                           &err));
+        struct find fd = {.txn = t.txn};
+        ok(store_outbox_due(f->st, NOW, 100, find_msg, &fd, &err));
+        assert_int_equal(strlen(fd.code), EID_OTP_DIGITS);
+        memcpy(code, fd.code, sizeof code);
         memcpy(wrong, code, sizeof wrong);
         wrong[0] = code[0] == '9' ? '0' : (char)(code[0] + 1);
-        struct store_otp o;
         audit__fault_arm(a, 1);
         assert_int_equal(
             eid_otp_check(f->st, NULL, hash_key, t.txn, PID, "bank-a", wrong, NOW + 1, &au, &err),
@@ -488,6 +506,7 @@ static void test_audit_first(void **state)
         assert_int_equal(seen.n, 1); /* the used-code refusal commits nothing: no entry */
         assert_int_equal(seen.ok, 1);
         assert_string_equal(seen.rid, "req-1");
+        assert_int_equal(seen.issued, 1);
 }
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
