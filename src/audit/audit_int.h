@@ -90,7 +90,7 @@ int64_t audit__now_ms(void);
 void audit__pause(struct audit *a, bool paused);
 void audit__fault_arm(struct audit *a, int n);
 /* How many times the writer saw its write-ahead log start over (a commit that left fewer pages
- * in it than the one before). */
-int64_t audit__wal_restarts(struct audit *a);
+ * in it than the one before), and how many passes the checkpointer made. */
+void audit__wal_counts(struct audit *a, int64_t *restarts, int64_t *passes);
 
 #endif
