@@ -48,18 +48,24 @@ int eid__code_queue(struct eid_ctx *c, const struct store_eid_account *a, const 
                               email ? "email" : "sms", "to", to, "code", code, "expires_ms",
                               (json_int_t)expires_ms, "text", text);
         sodium_memzero(text, sizeof text);
-        char *msg = m ? json_dumps(m, JSON_COMPACT) : NULL;
+        /* Dumped into a buffer of ours, wiped below: json_dumps would grow a heap buffer by
+         * copying it and free the copies (and its last one) with the code in them. */
+        char msg[HUB_OUTBOX_MSG_MAX];
+        size_t msg_len = m ? json_dumpb(m, msg, sizeof msg, JSON_COMPACT) : 0;
         eid_json_wipe(m); /* jansson's own copies of the code and text, wiped before freed */
         json_decref(m);
-        if (!msg)
-                return pop_fail(err, POP_ENOMEM, "nomem", "out of memory");
+        int rc = 0;
+        if (!m || !msg_len)
+                rc = pop_fail(err, POP_ENOMEM, "nomem", "out of memory");
+        else if (msg_len > sizeof msg)
+                rc = pop_fail(err, POP_ETOOBIG, "outbox-too-big",
+                              "the code's message is over %d bytes", HUB_OUTBOX_MSG_MAX);
         uint8_t sealed[HUB_OUTBOX_MSG_MAX + HUB_OUTBOX_SEAL_OVERHEAD];
         size_t sealed_len = 0;
-        size_t msg_len = strlen(msg);
-        int rc =
-            hub_outbox_seal(c->outbox_key, msg, msg_len, sealed, sizeof sealed, &sealed_len, err);
-        sodium_memzero(msg, msg_len);
-        free(msg);
+        if (!rc)
+                rc = hub_outbox_seal(c->outbox_key, msg, msg_len, sealed, sizeof sealed,
+                                     &sealed_len, err);
+        sodium_memzero(msg, sizeof msg);
         if (rc)
                 return rc;
         int64_t now = eid__now(c);

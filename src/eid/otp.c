@@ -173,8 +173,12 @@ static int step_logged(const struct eid_otp_audit *au, int64_t pid, const char *
         return audit_log(au->audit, &e, NULL, aerr);
 }
 
+/* The clear message into out (HUB_OUTBOX_MSG_MAX bytes, not NUL-terminated; the caller wipes
+ * it): dumped there, not by json_dumps, which grows a heap buffer by copying it and frees the
+ * copies (and its last one) with the code in them. */
 static int build_message(const struct eid_otp_ticket *t, const char *to, const char *code,
-                         int64_t ttl_ms, char **out, struct pop_err *err)
+                         int64_t ttl_ms, char out[HUB_OUTBOX_MSG_MAX], size_t *out_len,
+                         struct pop_err *err)
 {
         char text[160];
         /* The text the gateway sends as it is; the code also comes as its own member. */
@@ -186,11 +190,14 @@ static int build_message(const struct eid_otp_ticket *t, const char *to, const c
                               t->channel, "to", to, "otp", code, "txn", t->txn, "expires_ms",
                               (json_int_t)t->expires_ms, "text", text);
         sodium_memzero(text, sizeof text);
-        *out = m ? json_dumps(m, JSON_COMPACT) : NULL;
+        *out_len = m ? json_dumpb(m, out, HUB_OUTBOX_MSG_MAX, JSON_COMPACT) : 0;
         eid_json_wipe(m); /* its copies of the code and text */
         json_decref(m);
-        if (!*out)
+        if (!m || !*out_len)
                 return pop_fail(err, POP_ENOMEM, "nomem", "out of memory");
+        if (*out_len > HUB_OUTBOX_MSG_MAX)
+                return pop_fail(err, POP_ETOOBIG, "outbox-too-big",
+                                "the OTP message is over %d bytes", HUB_OUTBOX_MSG_MAX);
         return 0;
 }
 
@@ -204,7 +211,8 @@ int eid_otp_request(struct store *st, const struct eid_otp_policy *pol,
         struct eid_account a;
         struct store_otp o;
         char code[EID_OTP_DIGITS + 1];
-        char *msg = NULL;
+        char msg[HUB_OUTBOX_MSG_MAX];
+        size_t msg_len = 0;
         uint8_t sealed[HUB_OUTBOX_MSG_MAX + HUB_OUTBOX_SEAL_OVERHEAD];
         size_t sealed_len = 0;
         memset(out, 0, sizeof *out);
@@ -276,9 +284,8 @@ int eid_otp_request(struct store *st, const struct eid_otp_policy *pol,
         otp_hash(hash_key, o.txn, code, o.hash);
         o.created_ms = now_ms;
         o.expires_ms = out->expires_ms;
-        if ((rc = build_message(out, to, code, p.ttl_ms, &msg, err)) ||
-            (rc = hub_outbox_seal(box_key, msg, strlen(msg), sealed, sizeof sealed, &sealed_len,
-                                  err)))
+        if ((rc = build_message(out, to, code, p.ttl_ms, msg, &msg_len, err)) ||
+            (rc = hub_outbox_seal(box_key, msg, msg_len, sealed, sizeof sealed, &sealed_len, err)))
                 goto out;
         struct store_outbox m = {.subject = pid,
                                  .body = sealed,
@@ -311,10 +318,7 @@ out:
         if (rc)
                 store_rollback(st);
         sodium_memzero(code, sizeof code);
-        if (msg) {
-                sodium_memzero(msg, strlen(msg));
-                free(msg);
-        }
+        sodium_memzero(msg, sizeof msg);
         return rc;
 }
 

@@ -20,6 +20,7 @@
 #include "eid/eid.h"
 #include "eid/eid_int.h"
 #include "hub/outbox.h"
+#include "jfreed.h"
 #include "registry/registry.h"
 
 #include <jansson.h>
@@ -976,6 +977,27 @@ static void test_code_delivery(void **state)
         f->c.sent = NULL;
 }
 
+/* The code's message is dumped into a buffer of its own, wiped once sealed: no copy of the code is
+ * left in memory jansson freed (json_dumps grows a buffer by copying and frees the old ones, and
+ * its final buffer, unwiped: docs/AUTH.md "What is wiped"). */
+static void test_code_not_left_in_freed_memory(void **state)
+{
+        struct fx *f = *state;
+        struct pop_err err = {0};
+        people(f);
+        uint8_t key[HUB_OUTBOX_KEY_BYTES];
+        randombytes_buf(key, sizeof key);
+        f->c.outbox_key = key;
+        char code[EID_CODE_DIGITS + 1], needle[32];
+        jfreed_keep(true);
+        int rc = eid_request(&f->c, P_ADULT, EID_LEVEL_1, "+84901234567", NULL, code, &err);
+        jfreed_keep(false);
+        f->c.outbox_key = NULL;
+        ok(rc);
+        snprintf(needle, sizeof needle, "\"code\":\"%s\"", code);
+        assert_false(jfreed_find(needle));
+}
+
 struct audit_full {
         int n;
         char action[8][AUDIT_ACTION_MAX + 1];
@@ -1076,6 +1098,7 @@ static void test_audit_first(void **state)
 
 int main(void)
 {
+        jfreed_install(); /* before any use of jansson */
         const struct CMUnitTest tests[] = {
             T(test_account_get_round_trip),
             T(test_credentials_and_death),
@@ -1090,6 +1113,7 @@ int main(void)
             T(test_audit),
             T(test_death_closes_account),
             T(test_code_delivery),
+            T(test_code_not_left_in_freed_memory),
             T(test_audit_first),
         };
         uri_prefix = "sqlite:";

@@ -19,6 +19,7 @@
 #include "eid/eid.h"
 #include "eid/otp.h"
 #include "hub/outbox.h"
+#include "jfreed.h"
 
 #define NOW   1795428000000LL /* 2026-11-23T10:00:00Z */
 #define PID   79092026135LL
@@ -511,12 +512,37 @@ static void test_audit_first(void **state)
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
+/* The OTP's message is dumped into a buffer of its own, wiped once sealed: no copy of the code is
+ * left in memory jansson freed (json_dumps grows a buffer by copying and frees the old ones, and
+ * its final buffer, unwiped: docs/AUTH.md "What is wiped"). */
+static void test_code_not_left_in_freed_memory(void **state)
+{
+        struct fx *f = *state;
+        struct pop_err err = {0};
+        struct eid_otp_ticket t;
+        jfreed_keep(true);
+        int rc = eid_otp_request(f->st, NULL, hash_key, box_key, PID, "bank-a", EID_OTP_ANY, NOW,
+                                 NULL, &t, &err);
+        jfreed_keep(false);
+        ok(rc);
+        /* the code as the gateway gets it (this parse leaves copies of its own, not kept) */
+        struct find fd = {.txn = t.txn};
+        ok(store_outbox_due(f->st, NOW, 100, find_msg, &fd, &err));
+        assert_int_equal(strlen(fd.code), EID_OTP_DIGITS);
+        char needle[32];
+        snprintf(needle, sizeof needle, "\"otp\":\"%s\"", fd.code);
+        assert_false(jfreed_find(needle));
+}
+
 int main(void)
 {
+        jfreed_install(); /* before any use of jansson */
         const struct CMUnitTest tests[] = {
-            T(test_issue_and_use_once), T(test_expiry),      T(test_attempt_cap),
-            T(test_rate_limits),        T(test_refusals),    T(test_channel_and_mask),
-            T(test_fault_atomic),       T(test_fault_check), T(test_audit_first),
+            T(test_issue_and_use_once), T(test_expiry),
+            T(test_attempt_cap),        T(test_rate_limits),
+            T(test_refusals),           T(test_channel_and_mask),
+            T(test_fault_atomic),       T(test_fault_check),
+            T(test_audit_first),        T(test_code_not_left_in_freed_memory),
         };
         uri_prefix = "sqlite:";
         int failed = cmocka_run_group_tests_name("otp sqlite", tests, NULL, NULL);
