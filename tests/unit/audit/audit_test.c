@@ -847,7 +847,8 @@ static void *steady_main(void *arg)
                                         .outcome = "ok"};
                 struct pop_err err = {0};
                 w->failures += audit_log(w->a, &e, NULL, &err) != 0;
-                w->n++;
+                /* atomic: the main thread reads it while this one runs (ThreadSanitizer) */
+                __atomic_store_n(&w->n, w->n + 1, __ATOMIC_RELAXED);
         }
         return NULL;
 }
