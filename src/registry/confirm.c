@@ -367,8 +367,15 @@ int reg__jws_verify_es256(const char *text, size_t len, json_t *jwk_json, const 
                 goto out;
         }
         if (want_kid && kid && strcmp(want_kid, kid)) {
+                /* The token's kid is the sender's text, read before any signature check: named
+                 * only when it is short printable ASCII (no terminal escapes, no UTF-8 sequence
+                 * cut by a precision, in a message that goes to stderr and into JSON). */
+                bool plain = strlen(kid) <= 48;
+                for (const char *k = kid; plain && *k; k++)
+                        plain = *k >= 0x20 && *k < 0x7f;
                 rc = pop_fail(err, POP_EVERIFY, "key-mismatch",
-                              "signed with key %.48s, not with the given key %.48s", kid, want_kid);
+                              "signed with key %s, not with the given key %.48s",
+                              plain ? kid : "(an unprintable or over-long key id)", want_kid);
                 goto out;
         }
         if (!reg__es256_sig_canonical(text, len) || !cjose_jws_verify(jws, jwk, &ce)) {

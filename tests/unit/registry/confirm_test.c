@@ -622,6 +622,27 @@ static void test_wrong_alg(void **state)
         jws = sign_with(reg_key, CJOSE_HDR_ALG_ES256, "another-key", payload);
         verify_refused(jws, f->jwk, POP_EVERIFY, "key-mismatch");
         free(jws);
+        /* A key id with a terminal escape and UTF-8 past the message's cut: not echoed, the
+         * message stays printable and valid UTF-8 (it goes to stderr and into JSON). */
+        jws = sign_with(reg_key, CJOSE_HDR_ALG_ES256,
+                        "\x1b[2J\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+                        "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+                        "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9",
+                        payload);
+        {
+                int rc;
+                struct pop_err err = {0};
+                json_t *out = verify_on(jws, f->jwk, "2026-11-23", &rc, &err);
+                json_decref(out);
+                assert_int_equal(rc, POP_EVERIFY);
+                assert_string_equal(err.rule, "key-mismatch");
+                for (const char *c = err.msg; *c; c++)
+                        assert_true((unsigned char)*c >= 0x20 && (unsigned char)*c != 0x7f);
+                json_t *m = json_string(err.msg);
+                assert_non_null(m); /* valid UTF-8 */
+                json_decref(m);
+        }
+        free(jws);
         jws = sign_with(reg_key, CJOSE_HDR_ALG_ES256, kid, "not json");
         verify_refused(jws, f->jwk, POP_EVERIFY, "document-invalid");
         free(jws);
