@@ -38,6 +38,10 @@ struct hub_outbox {
         uint8_t key[HUB_OUTBOX_KEY_BYTES];
         uint8_t secret[HUB_SECRET_MAX];
         char url[2048];
+        /* An http:// URL to a loopback host: sent straight there, never through a proxy the
+         * environment names (http_proxy), which would carry the codes off the machine in clear
+         * (hub_notify_url_check). */
+        bool direct;
         struct store *st;
         CURL *curl;
         pthread_t thread;
@@ -263,6 +267,8 @@ static int post(struct hub_outbox *ob, int64_t id, const char *body, size_t len,
         curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, ob->cfg.timeout_ms);
         curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
         curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+        if (ob->direct)
+                curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
         curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
 #if LIBCURL_VERSION_NUM >= 0x075500
         curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -480,8 +486,12 @@ int hub_outbox_start(const struct hub_outbox_cfg *cfg, struct hub_outbox **out, 
                 memcpy(ob->secret, cfg->secret, cfg->secret_len);
         ob->cfg.key = ob->key;
         ob->cfg.secret = ob->secret;
-        if (cfg->url)
+        if (cfg->url) {
                 snprintf(ob->url, sizeof ob->url, "%s", cfg->url);
+                struct pop_err ue = {0};
+                ob->direct = strncasecmp(cfg->url, "https:", 6) != 0 &&
+                             hub_notify_url_check(cfg->url, false, &ue) == 0;
+        }
         if (ob->cfg.max_attempts <= 0)
                 ob->cfg.max_attempts = HUB_MAX_ATTEMPTS_DEFAULT;
         if (ob->cfg.base_ms <= 0)

@@ -2,8 +2,9 @@
 # Integration test of the webhook URL rule of `popid serve --notify-url` ($POPID; docs/AUTH.md
 # "OTP delivery"): the messages carry one-time codes, so plain http:// to another machine is refused
 # at start with a message naming the rule, unless --notify-insecure is given; https:// and
-# http:// to a loopback host start. Each server that starts is stopped again (nothing is sent:
-# no OTP is requested).
+# http:// to a loopback host start. Each server that starts is stopped again. Last, a code is
+# delivered to a loopback receiver although http_proxy names a proxy (which would take the code
+# off the machine).
 . "$(dirname "$0")/lib.sh"
 
 export POPID_DB="$dir/r.db"
@@ -60,4 +61,21 @@ started --notify-url https://sms.example.vn/hook "${sec[@]}"
 started --notify-url http://127.0.0.1:9/hook "${sec[@]}"
 started --notify-url "http://[::1]:9/hook" "${sec[@]}"
 started --notify-url http://localhost:9/hook "${sec[@]}"
+
+# An http:// webhook on this machine is reached directly, not through a proxy named in the
+# environment (http_proxy would carry the codes off the machine in clear): with http_proxy
+# pointing at a closed port, the activation code still reaches the loopback receiver.
+"$popid" demo --people 80 --seed 7 >/dev/null 2>&1 || { echo "FAIL: demo" >&2; exit 1; }
+A=$("$popid" export --format jsonl 2>/dev/null |
+  jq -r 'select(.status == "living" and .nationality == "VNM" and .dob < "2000") | .pid' | head -1)
+receiver_start
+http_proxy=http://127.0.0.1:9 HTTP_PROXY=http://127.0.0.1:9 serve_start \
+  --notify-url "http://127.0.0.1:$rport/hook" "${sec[@]}" --notify-backoff-ms 100 \
+  --notify-attempts 4
+POPID_ACTOR=test:notify-url "$popid" eid request "$A" --phone +84901234567 >/dev/null 2>&1 ||
+  bad "eid request"
+check "delivered to the loopback receiver despite http_proxy" \
+  receiver_wait '.body.topic == "eid-activation" and .status == 200'
+kill -TERM "$spid"
+wait "$spid"
 finish
