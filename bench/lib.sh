@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by the HTTP benchmarks (bench_http.sh, bench_api.sh, bench_verify.sh): the popid binary,
 # processes stopped at exit, free ports, the 1M-person registry, `popid serve`, the nginx peer, and
 # interleaved wrk rounds reduced to medians. Sourced, not run; the caller has `set -euo pipefail`
@@ -103,7 +104,7 @@ round_nginx=
 wrk_round() {
   local t=$1 f=$2
   shift 2
-  wrk -t2 -c64 -d"$dur" --latency "$@" >"$f"
+  wrk -t2 -c64 -d"${dur:?the caller sets dur, the length of a run}" --latency "$@" >"$f"
   if grep -q "Non-2xx\|Socket errors" "$f"; then echo "bench: errors in $f" >&2; cat "$f" >&2; exit 1; fi
   local v
   v=$(awk '/^Requests\/sec:/ {print $2}' "$f")
