@@ -196,6 +196,31 @@ int audit_verify(struct store *st, const uint8_t *pk, struct audit_verify_result
                         "entries from seq %" PRId64
                         " on are missing: a checkpoint seals seq %" PRId64,
                         res->last_seq + 1, v.cp.seq);
+        /* The subject index is derived, outside the chain, yet it is what a citizen's access
+         * log reads: a row deleted or a reach claimed too far would hide entries from it, a row
+         * added would show another person's entry (docs/AUDIT.md "The access log"). */
+        struct store_audit_index_problem ip;
+        if (!res->bad_seq && (rc = store_audit_index_check(st, &ip, err)))
+                goto out;
+        if (!res->bad_seq && ip.seq) {
+                if (!strcmp(ip.kind, "upto"))
+                        set_bad(res, ip.seq, "audit-index-upto",
+                                "the subject index claims to reach past the last entry: entries "
+                                "from seq %" PRId64 " on would be missing from access logs",
+                                ip.seq);
+                else if (!strcmp(ip.kind, "missing"))
+                        set_bad(res, ip.seq, "audit-index-missing",
+                                "entry %" PRId64
+                                " is missing from the subject index: its subject's "
+                                "access log would not show it",
+                                ip.seq);
+                else
+                        set_bad(res, ip.seq, "audit-index-extra",
+                                "the subject index has a row for seq %" PRId64
+                                " that matches no entry of that subject (or lies in the wrong "
+                                "bucket)",
+                                ip.seq);
+        }
         memcpy(res->head, v.chain, sizeof res->head);
         if (res->bad_seq)
                 rc = pop_fail(err, POP_EVERIFY, res->rule, "%s", res->reason);

@@ -234,6 +234,9 @@ static int fa_wal_checkpoint(struct store *st, int min_pages, int *n_pages, stru
 FWD_WRITE(audit_index,
           (struct store * st, int max_entries, int64_t *n_pending, struct pop_err *err),
           (F(st)->inner, max_entries, n_pending, err))
+FWD(audit_index_check,
+    (struct store * st, struct store_audit_index_problem *out, struct pop_err *err),
+    (F(st)->inner, out, err))
 
 FWD_WRITE(client_insert, (struct store * st, const struct store_client *c, struct pop_err *err),
           (F(st)->inner, c, err))
@@ -371,6 +374,7 @@ static const struct store_ops fault_ops = {
     .checkpoint_iter = fa_checkpoint_iter,
     .wal_checkpoint = fa_wal_checkpoint,
     .audit_index = fa_audit_index,
+    .audit_index_check = fa_audit_index_check,
     .client_insert = fa_client_insert,
     .client_update = fa_client_update,
     .client_get = fa_client_get,

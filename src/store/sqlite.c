@@ -411,7 +411,7 @@ static const char *const stmt_sql[N_STMT] = {
                         " UNION ALL SELECT e.seq, e.time_ms, e.actor, e.subject, e.action,"
                         " e.fields, e.purpose, e.outcome, e.rule, e.request_id, e.hash"
                         " FROM b CROSS JOIN audit_subject s ON s.bucket = b.x AND s.subject = ?1"
-                        " AND s.seq < ?2 JOIN audit_entry e ON e.seq = s.seq"
+                        " AND s.seq < ?2 JOIN audit_entry e ON e.seq = s.seq AND e.subject = ?1"
                         " ORDER BY 1 DESC LIMIT ?3",
     [S_CHECKPOINT_INSERT] = "INSERT INTO audit_checkpoint(seq, hash, time_ms, sig)"
                             " VALUES (?1, ?2, ?3, ?4)",
@@ -2633,6 +2633,7 @@ static const struct store_ops sqlite_ops = {
     .checkpoint_iter = sq_checkpoint_iter,
     .wal_checkpoint = sq_wal_checkpoint,
     .audit_index = store__sqlite_audit_index,
+    .audit_index_check = store__sqlite_audit_index_check,
     .client_insert = sq_client_insert,
     .client_update = sq_client_update,
     .client_get = sq_client_get,

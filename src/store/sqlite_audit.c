@@ -84,9 +84,10 @@ static int quoted(char *buf, size_t cap, const char *fmt, const char *name, stru
         return 0;
 }
 
-static const char index_upto_sql[] =
-    "SELECT coalesce(max(value), 0), (SELECT coalesce(max(seq), 0) FROM audit_entry)"
-    " FROM meta WHERE key = 'audit_subject_upto'";
+#define INDEX_UPTO_SELECT                                                                          \
+        "SELECT coalesce(max(value), 0), (SELECT coalesce(max(seq), 0) FROM audit_entry)"          \
+        " FROM meta WHERE key = 'audit_subject_upto'"
+static const char index_upto_sql[] = INDEX_UPTO_SELECT;
 /* In seq order, not sorted by key first: the rows go to the newest bucket, whose pages are in
  * the cache, so the sort bought no locality and cost the writer ~10 % of its CPU in a 10M-line
  * verify-batch (docs/BENCHMARKS.md). */
@@ -171,6 +172,42 @@ int store__sqlite_audit_index(struct store *st, int max_entries, int64_t *n_pend
                 return POP_ESTORE;
         sqlite3_bind_int64(q, 1, to);
         return store__sqlite_step_done(st, q, err);
+}
+
+/* The smallest seq each check finds wrong (NULL when none): the index reaching past the entries;
+ * an entry with a subject within its reach and no row (hidden from that access log); a row that
+ * has no entry of its seq and subject, lies in the wrong bucket or beyond the index's reach. */
+static const char index_check_sql[] =
+    "WITH u(upto, head) AS (" INDEX_UPTO_SELECT ")"
+    " SELECT (SELECT CASE WHEN upto > head THEN head + 1 END FROM u),"
+    " (SELECT min(e.seq) FROM audit_entry e, u WHERE e.seq <= u.upto AND e.subject <> 0"
+    " AND NOT EXISTS (SELECT 1 FROM audit_subject s WHERE s.bucket = e.seq "
+    ">> " STORE__AUDIT_BUCKET_SHIFT " AND s.subject = e.subject AND s.seq = e.seq)),"
+    " (SELECT min(s.seq) FROM audit_subject s, u WHERE s.bucket <> s.seq "
+    ">> " STORE__AUDIT_BUCKET_SHIFT " OR s.seq > u.upto OR NOT EXISTS (SELECT 1 FROM audit_entry e"
+    " WHERE e.seq = s.seq AND e.subject = s.subject))";
+
+int store__sqlite_audit_index_check(struct store *st, struct store_audit_index_problem *out,
+                                    struct pop_err *err)
+{
+        sqlite3_stmt *q = store__sqlite_prepare(st, index_check_sql, err);
+        if (!q)
+                return POP_ESTORE;
+        int rc = sqlite3_step(q);
+        if (rc != SQLITE_ROW)
+                return store__sqlite_done(q, store__sqlite_fail(st, rc, err));
+        static const char *const kinds[] = {"upto", "missing", "extra"};
+        for (int i = 0; i < 3; i++) {
+                if (sqlite3_column_type(q, i) == SQLITE_NULL)
+                        continue;
+                int64_t seq = sqlite3_column_int64(q, i);
+                if (!out->seq || seq < out->seq) {
+                        out->seq = seq;
+                        out->kind = kinds[i];
+                }
+        }
+        store__sqlite_done(q, 0);
+        return 0;
 }
 
 int store__sqlite_audit_adopt(struct store *st, int version, int *new_version, struct pop_err *err)

@@ -91,6 +91,8 @@ int store__sqlite_audit_adopt(struct store *st, int version, int *new_version, s
 int store__sqlite_audit_append_many(struct store *st, const struct store_audit_entry *e, size_t n,
                                     struct pop_err *err);
 /* The op audit_index (store.h) on the audit database's audit_subject table. */
+int store__sqlite_audit_index_check(struct store *st, struct store_audit_index_problem *out,
+                                    struct pop_err *err);
 int store__sqlite_audit_index(struct store *st, int max_entries, int64_t *n_pending,
                               struct pop_err *err);
 

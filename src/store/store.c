@@ -365,6 +365,14 @@ int store_audit_index(struct store *st, int max_entries, int64_t *n_pending, str
         return st->ops->audit_index(st, max_entries, n_pending, err);
 }
 
+int store_audit_index_check(struct store *st, struct store_audit_index_problem *out,
+                            struct pop_err *err)
+{
+        out->seq = 0;
+        out->kind = "";
+        return st->ops->audit_index_check(st, out, err);
+}
+
 int store_client_insert(struct store *st, const struct store_client *c, struct pop_err *err)
 {
         return st->ops->client_insert(st, c, err);

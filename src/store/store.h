@@ -293,6 +293,12 @@ struct store_outbox {
 
 typedef int store_outbox_fn(void *ctx, const struct store_outbox *m);
 
+/* What store_audit_index_check found: seq 0 when the index holds. */
+struct store_audit_index_problem {
+        int64_t seq;
+        const char *kind; /* static: "upto", "missing" or "extra" */
+};
+
 struct store_ops {
         int version; /* STORE_OPS_VERSION */
         unsigned caps;
@@ -398,6 +404,8 @@ struct store_ops {
         int (*wal_checkpoint)(struct store *st, int min_pages, int *n_pages, struct pop_err *err);
         int (*audit_index)(struct store *st, int max_entries, int64_t *n_pending,
                            struct pop_err *err);
+        int (*audit_index_check)(struct store *st, struct store_audit_index_problem *out,
+                                 struct pop_err *err);
         /* API clients (src/access/). */
         int (*client_insert)(struct store *st, const struct store_client *c, struct pop_err *err);
         int (*client_update)(struct store *st, const struct store_client *c, struct pop_err *err);
@@ -690,6 +698,16 @@ int store_wal_checkpoint(struct store *st, int min_pages, int *n_pages,
  */
 int store_audit_index(struct store *st, int max_entries, int64_t *n_pending,
                       struct pop_err *err) POP_MUST_USE;
+/*
+ * Checks the subject index against the entries, for audit_verify: the index is derived data, not
+ * covered by the hash chain, yet it decides what a citizen's access log shows. out->seq is 0 when
+ * it holds; else the smallest seq found wrong and out->kind: "upto" (the index claims to reach
+ * past the last entry, so entries after its true end would be skipped), "missing" (an entry with
+ * a subject, within the index's reach, without its row: hidden from that person's access log) or
+ * "extra" (a row with no entry of that seq and subject, or in the wrong bucket).
+ */
+int store_audit_index_check(struct store *st, struct store_audit_index_problem *out,
+                            struct pop_err *err) POP_MUST_USE;
 
 /*
  * API clients. client_insert: POP_ECONFLICT when the id or a secret id is taken. client_update

@@ -460,6 +460,49 @@ static void test_tamper_swap(void **state)
         expect_bad(7, "audit-entry-hash");
 }
 
+/* The subject index is outside the chain but decides what an access log shows: a row deleted,
+ * added or moved, or a reach claimed past the entries, fails verification (each failed before
+ * audit_verify checked the index). */
+static void test_tamper_subject_index(void **state)
+{
+        (void)state;
+        make_log(20, 5);
+        assert_int_equal(sql_int("SELECT value FROM meta WHERE key = 'audit_subject_upto'"), 20);
+        struct audit_verify_result res;
+        assert_int_equal(verify(&res), 0);
+        sql("DELETE FROM audit_subject WHERE seq = 7");
+        expect_bad(7, "audit-index-missing");
+        /* Another subject's entry added to a person's access log. */
+        make_log(20, 5);
+        sql("INSERT INTO audit_subject(bucket, subject, seq) VALUES (0, 1090000001, 9)");
+        expect_bad(9, "audit-index-extra");
+        /* and the access log does not show it meanwhile. */
+        struct store *st = open_store();
+        struct pop_err err = {0};
+        json_t *j = NULL;
+        assert_int_equal(audit_access_log(st, 1090000001LL, 0, 50, &j, &err), 0);
+        json_t *es = json_object_get(j, "entries");
+        assert_int_equal(json_array_size(es), 1);
+        assert_int_equal(json_integer_value(json_object_get(json_array_get(es, 0), "seq")), 1);
+        json_decref(j);
+        store_close(st);
+        /* A row in the wrong bucket. */
+        make_log(20, 5);
+        sql("UPDATE audit_subject SET bucket = 1 WHERE seq = 12");
+        expect_bad(12, "audit-index-missing"); /* and extra: the smaller kind is named */
+        /* The reach raised past the head, which would hide the next entries. */
+        make_log(20, 5);
+        sql("UPDATE meta SET value = 40 WHERE key = 'audit_subject_upto'");
+        expect_bad(21, "audit-index-upto");
+        /* Lowered under rows it has: those entries would be read twice. */
+        make_log(20, 5);
+        sql("UPDATE meta SET value = 10 WHERE key = 'audit_subject_upto'");
+        expect_bad(11, "audit-index-extra");
+        /* Lowered with its rows: nothing hidden, the entries past it are read from the log. */
+        sql("DELETE FROM audit_subject WHERE seq > 10");
+        assert_int_equal(verify(&res), 0);
+}
+
 static void test_tamper_truncate(void **state)
 {
         (void)state;
@@ -476,6 +519,11 @@ static void test_tamper_truncate(void **state)
          * deletes the final checkpoint; the log verifies up to seq 15. */
         make_log(20, 5);
         sql("DELETE FROM audit_checkpoint WHERE seq = 20; DELETE FROM audit_entry WHERE seq > 15");
+        /* The subject index still reaches to 20 and gives it away ... */
+        expect_bad(16, "audit-index-upto");
+        /* ... unless the attacker cuts it back too. */
+        sql("DELETE FROM audit_subject WHERE seq > 15;"
+            "UPDATE meta SET value = 15 WHERE key = 'audit_subject_upto'");
         struct audit_verify_result res;
         assert_int_equal(verify(&res), 0);
         assert_int_equal(res.last_seq, 15);
@@ -1436,6 +1484,7 @@ int main(void)
             cmocka_unit_test(test_tamper_type_and_nul),
             cmocka_unit_test(test_tamper_delete),
             cmocka_unit_test(test_tamper_swap),
+            cmocka_unit_test(test_tamper_subject_index),
             cmocka_unit_test(test_tamper_truncate),
             cmocka_unit_test(test_tamper_rehashed_chain),
             cmocka_unit_test(test_tamper_forged_checkpoint),
