@@ -19,10 +19,8 @@ expect() {
 "$popid" init --authority "Test" >/dev/null 2>&1 || { echo "init failed" >&2; exit 1; }
 "$popid" demo --people 60 --seed 3 >/dev/null 2>&1 || { echo "demo failed" >&2; exit 1; }
 "$popid" export --format jsonl --out "$dir/all.jsonl" >/dev/null 2>&1
-adult=$(jq -r 'select(.status == "living" and .card_issued != null and .dob < "2000")
-               | .pid' "$dir/all.jsonl" | head -1)
-other=$(jq -r 'select(.status == "living" and .card_issued != null and .dob < "2000")
-               | .pid' "$dir/all.jsonl" | sed -n 2p)
+adult=$(living_adults | head -1)
+other=$(living_adults | sed -n 2p)
 dead=$(jq -r 'select(.status == "deceased") | .pid' "$dir/all.jsonl" | head -1)
 nocard=$(jq -r 'select(.status == "living" and .card_issued == null and .dob < "2012")
                 | .pid' "$dir/all.jsonl" | head -1)

@@ -111,6 +111,28 @@ receiver_wait() {
   return 1
 }
 
+# demo_registry N SEED: a registry of N demo people at $dir/r.db (POPID_DB), exported to
+# $dir/all.jsonl; living_adults: the pids of its living people born before 2000 with a card.
+demo_registry() {
+  export POPID_DB="$dir/r.db"
+  "$popid" init >/dev/null 2>&1 || { echo "FAIL: init" >&2; exit 1; }
+  "$popid" demo --people "$1" --seed "$2" >/dev/null 2>&1 || { echo "FAIL: demo" >&2; exit 1; }
+  "$popid" export --format jsonl --out "$dir/all.jsonl" >/dev/null 2>&1
+}
+living_adults() {
+  jq -r 'select(.status == "living" and .card_issued != null and .dob < "2000") | .pid' \
+    "$dir/all.jsonl"
+}
+
+# eid_account PID ARGS...: an active eID account for PID (eid request ARGS --show-code, then
+# activate with the code).
+eid_account() {
+  local pid=$1 code
+  shift
+  code=$("$popid" eid request "$pid" "$@" --show-code --compact 2>/dev/null | jq -r .code)
+  printf '%s\n' "$code" | "$popid" eid activate "$pid" >/dev/null 2>&1 || bad "activate $pid"
+}
+
 # finish: the summary line; non-zero when any check failed (the test's last command).
 finish() {
   echo "$(basename "$0" .sh): $passes passed, $fails failed"

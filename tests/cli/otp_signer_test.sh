@@ -8,21 +8,12 @@
 # (tests/cli/otp_receiver.py).
 . "$(dirname "$0")/lib.sh"
 
-export POPID_DB="$dir/r.db"
-"$popid" init >/dev/null 2>&1 || { echo "FAIL: init" >&2; exit 1; }
-"$popid" demo --people 80 --seed 5 >/dev/null 2>&1 || { echo "FAIL: demo" >&2; exit 1; }
-"$popid" export --format jsonl --out "$dir/all.jsonl" >/dev/null 2>&1
-mapfile -t adults < <(jq -r 'select(.status == "living" and .card_issued != null and
-                                     .dob < "2000") | .pid' "$dir/all.jsonl")
+demo_registry 80 5
+mapfile -t adults < <(living_adults)
 [ "${#adults[@]}" -ge 2 ] || { echo "FAIL: demo lacks people" >&2; exit 1; }
 A=${adults[0]} C=${adults[1]}
-account() {
-  local pid=$1; shift
-  code=$("$popid" eid request "$pid" "$@" --show-code --compact 2>/dev/null | jq -r .code)
-  printf '%s\n' "$code" | "$popid" eid activate "$pid" >/dev/null 2>&1 || bad "activate $pid"
-}
-account "$A" --phone +84901234567
-account "$C" --phone +84907654321
+eid_account "$A" --phone +84901234567
+eid_account "$C" --phone +84907654321
 client_add bank bank --roles verifier --fields pid,name,dob --grants verify_codes \
   --purposes kyc --rate 1000 --burst 1000
 

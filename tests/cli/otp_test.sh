@@ -10,27 +10,17 @@
 # attempts and eKYC.
 . "$(dirname "$0")/lib.sh"
 
-export POPID_DB="$dir/r.db"
-"$popid" init >/dev/null 2>&1 || { echo "FAIL: init" >&2; exit 1; }
-"$popid" demo --people 80 --seed 5 >/dev/null 2>&1 || { echo "FAIL: demo" >&2; exit 1; }
-"$popid" export --format jsonl --out "$dir/all.jsonl" >/dev/null 2>&1
-mapfile -t adults < <(jq -r 'select(.status == "living" and .card_issued != null and
-                                     .dob < "2000") | .pid' "$dir/all.jsonl")
+demo_registry 80 5
+mapfile -t adults < <(living_adults)
 dead=$(jq -r 'select(.status == "deceased") | .pid' "$dir/all.jsonl" | head -1)
 [ "${#adults[@]}" -ge 5 ] && [ -n "$dead" ] || { echo "FAIL: demo lacks people" >&2; exit 1; }
 A=${adults[0]} B=${adults[1]} C=${adults[2]} S=${adults[3]} N=${adults[4]}
 
 # eID accounts: A and C by phone, B by e-mail only, S suspended, N none.
-account() {
-  local pid=$1; shift
-  code=$("$popid" eid request "$pid" "$@" --show-code --compact 2>/dev/null | jq -r .code)
-  printf '%s\n' "$code" | "$popid" eid activate "$pid" >/dev/null 2>&1 ||
-    bad "activate $pid"
-}
-account "$A" --phone +84901234567
-account "$B" --email binh.tran@example.vn
-account "$C" --phone +84907654321
-account "$S" --phone +84900000001
+eid_account "$A" --phone +84901234567
+eid_account "$B" --email binh.tran@example.vn
+eid_account "$C" --phone +84907654321
+eid_account "$S" --phone +84900000001
 "$popid" eid suspend "$S" --reason "court order" >/dev/null 2>&1 || bad "suspend"
 
 client() { client_add bank "$@"; }
