@@ -131,8 +131,14 @@ int imp_ids_flush(struct imp_ids *d, struct pop_err *err)
                 return 0;
         qsort(d->v, d->n, sizeof *d->v, by_pid);
         int rc = d->flush(d->ctx, d->v, d->n, err);
-        if (rc)
+        if (rc) {
+                /* The IDs stay listed here: their slots follow them to where the sort moved them,
+                 * so a find after a failed flush still answers right. */
+                memset(d->slot, 0, d->n_slots * sizeof *d->slot);
+                for (size_t i = 0; i < d->n; i++)
+                        *slot_of(d, d->v[i].pid, id_hash(d->v[i].pid)) = (uint32_t)(i + 1);
                 return rc;
+        }
         d->n = 0;
         memset(d->slot, 0, d->n_slots * sizeof *d->slot);
         return 0;

@@ -160,6 +160,43 @@ static void test_filter_answers_alone(void **state)
         imp_ids_free(d);
 }
 
+static int fail_flush(void *ctx, const struct imp_id *v, size_t n, struct pop_err *err)
+{
+        (void)ctx;
+        (void)v;
+        (void)n;
+        return pop_fail(err, POP_ESTORE, "store", "injected failure");
+}
+
+static int none_found(void *ctx, int64_t pid, struct imp_id *out, struct pop_err *err)
+{
+        (void)ctx;
+        (void)pid;
+        (void)out;
+        return pop_fail(err, POP_ENOTFOUND, "not-found", "not in the store");
+}
+
+/* A flush that fails leaves the waiting IDs listed and findable (the sort moved them: their
+ * slots must follow; failed before: found the wrong ID or none). */
+static void test_failed_flush_keeps_ids(void **state)
+{
+        (void)state;
+        struct imp_ids *d = NULL;
+        struct pop_err e = {0};
+        assert_int_equal(imp_ids_new(64, 9, fail_flush, none_found, NULL, &d, &e), 0);
+        for (int i = 0; i < 20; i++) {
+                struct imp_id x = nth(i);
+                assert_int_equal(imp_ids_add(d, &x, &e), 0);
+        }
+        assert_int_equal(imp_ids_flush(d, &e), POP_ESTORE);
+        assert_int_equal(imp_ids_waiting(d), 20);
+        for (int k = 0; k < 20; k++)
+                expect_found(d, k);
+        struct imp_id again = nth(3);
+        assert_int_equal(imp_ids_add(d, &again, &e), POP_ECONFLICT);
+        imp_ids_free(d);
+}
+
 static void test_bad_sizes(void **state)
 {
         struct fx *f = *state;
@@ -178,6 +215,7 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_added_found_twice_refused, setup, teardown),
             cmocka_unit_test_setup_teardown(test_filter_answers_alone, setup, teardown),
             cmocka_unit_test_setup_teardown(test_bad_sizes, setup, teardown),
+            cmocka_unit_test(test_failed_flush_keeps_ids),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
