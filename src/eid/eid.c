@@ -49,22 +49,29 @@ static const char *outcome_of(int rc)
         }
 }
 
+/* The audit entry of a step. */
+static struct audit_entry step_entry(const struct eid_ctx *c, int64_t pid, const char *action,
+                                     const char *outcome, const char *rule, const char *request_id)
+{
+        struct audit_entry e = {.actor = c->actor ? c->actor : "",
+                                .subject = pid,
+                                .action = action,
+                                .fields = "eid",
+                                .purpose = "eid",
+                                .outcome = outcome,
+                                .rule = rule,
+                                .request_id = request_id};
+        return e;
+}
+
 /* One durable entry of a step; 0 or the audit's failure in aerr. */
 static int log_step(struct eid_ctx *c, int64_t pid, const char *action, const char *outcome,
                     const char *rule, const char *request_id, struct pop_err *aerr)
 {
-        struct audit_entry e = {0};
-        e.actor = c->actor ? c->actor : "";
-        e.subject = pid;
-        e.action = action;
-        e.fields = "eid";
-        e.purpose = "eid";
-        e.outcome = outcome;
-        e.rule = rule;
-        e.request_id = request_id;
         if (!c->audit)
                 return pop_fail(aerr, POP_EINVAL, "eid-no-audit", "no audit log to record %s",
                                 action);
+        struct audit_entry e = step_entry(c, pid, action, outcome, rule, request_id);
         return audit_log(c->audit, &e, NULL, aerr);
 }
 
@@ -84,6 +91,37 @@ int eid__audited(struct eid_ctx *c, int64_t pid, const char *action, int rc, str
         return rc;
 }
 
+int eid__entry_then_commit(struct store *st, struct audit *a, const struct audit_entry *e,
+                           bool *audit_failed, struct pop_err *err)
+{
+        struct pop_err aerr = {0}, cerr = {0};
+        *audit_failed = false;
+        int arc = audit_log(a, e, NULL, &aerr);
+        if (arc) {
+                /* No durable entry: nothing may be committed. */
+                store_rollback(st);
+                *audit_failed = true;
+                if (err)
+                        *err = aerr;
+                return arc;
+        }
+        int crc = store_commit(st, &cerr);
+        if (crc) {
+                store_rollback(st);
+                /* Best effort: should this entry fail too, the log holds an entry of a step that
+                 * did not take effect, never a change without one (docs/EID.md "Audit"). */
+                struct audit_entry failed = *e;
+                failed.outcome = "error";
+                failed.rule = cerr.rule;
+                int ignored = audit_log(a, &failed, NULL, &aerr);
+                (void)ignored;
+                if (err)
+                        *err = cerr;
+                return crc;
+        }
+        return 0;
+}
+
 int eid__commit(struct eid_ctx *c, int64_t pid, const char *action, int rc, struct pop_err *err)
 {
         /* The request id ties the step's entry to the "error" entry of a failed commit. */
@@ -91,29 +129,20 @@ int eid__commit(struct eid_ctx *c, int64_t pid, const char *action, int rc, stru
         char rid[2 * sizeof raw + 1];
         randombytes_buf(raw, sizeof raw);
         sodium_bin2hex(rid, sizeof rid, raw, sizeof raw);
-        struct pop_err aerr = {0}, cerr = {0};
         c->step_audited = false;
-        int arc = log_step(c, pid, action, outcome_of(rc), rc && err ? err->rule : "", rid, &aerr);
-        if (arc) {
-                /* No durable entry: nothing may be committed. The step's end logs the failure
-                 * if the log takes entries again. */
+        if (!c->audit) {
+                /* No durable entry can be made: nothing may be committed. */
                 store_rollback(c->st);
-                if (err)
-                        *err = aerr;
-                return arc;
+                return pop_fail(err, POP_EINVAL, "eid-no-audit", "no audit log to record %s",
+                                action);
         }
-        c->step_audited = true;
-        int crc = store_commit(c->st, &cerr);
-        if (crc) {
-                store_rollback(c->st);
-                /* Best effort: should this entry fail too, the log holds an entry of a step that
-                 * did not take effect, never a change without one (docs/EID.md "Audit"). */
-                (void)log_step(c, pid, action, "error", cerr.rule, rid, &aerr);
-                if (err)
-                        *err = cerr;
-                return crc;
-        }
-        return rc;
+        struct audit_entry e =
+            step_entry(c, pid, action, outcome_of(rc), rc && err ? err->rule : "", rid);
+        bool audit_failed;
+        int crc = eid__entry_then_commit(c->st, c->audit, &e, &audit_failed, err);
+        /* A failed entry: the step's end logs the failure if the log takes entries again. */
+        c->step_audited = !audit_failed;
+        return crc ? crc : rc;
 }
 
 int eid__account(struct eid_ctx *c, int64_t pid, struct store_eid_account *out, struct pop_err *err)

@@ -1,10 +1,13 @@
 /*
  * Internals shared by the files of the eID service (eid.c: lifecycle, auth.c: credentials and
- * their checks). Not for other modules: they use eid.h.
+ * their checks, otp.c: relying parties' one-time codes). Not for other modules: they use eid.h.
  */
 #ifndef POP_EID_EID_INT_H
 #define POP_EID_EID_INT_H
 
+#include <stdbool.h>
+
+#include "audit/audit.h"
 #include "eid/eid.h"
 
 /* Credential kinds (store.h "eID accounts"). */
@@ -34,6 +37,16 @@ int eid__audited(struct eid_ctx *c, int64_t pid, const char *action, int rc, str
  */
 int eid__commit(struct eid_ctx *c, int64_t pid, const char *action, int rc,
                 struct pop_err *err) POP_MUST_USE;
+/*
+ * The audit rule's mechanism under eid__commit and the OTP's issue and check: makes e durable in
+ * a, then commits st's open transaction. e not durable: the transaction is rolled back,
+ * *audit_failed set, the audit's error returned (nothing changed). The commit failing after the
+ * entry: rolled back, an entry like e with outcome "error" and the store's rule appended (best
+ * effort: should it fail too, the log over-reports, never under-reports), the commit's error
+ * returned. 0 when both held.
+ */
+int eid__entry_then_commit(struct store *st, struct audit *a, const struct audit_entry *e,
+                           bool *audit_failed, struct pop_err *err) POP_MUST_USE;
 /* Loads the account, POP_ENOTFOUND with a message when none. */
 int eid__account(struct eid_ctx *c, int64_t pid, struct store_eid_account *out,
                  struct pop_err *err) POP_MUST_USE;

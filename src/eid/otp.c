@@ -12,6 +12,7 @@
 
 #include "audit/audit.h"
 #include "eid/eid.h"
+#include "eid/eid_int.h"
 
 static struct eid_otp_policy effective(const struct eid_otp_policy *p)
 {
@@ -155,11 +156,19 @@ void eid_json_wipe(json_t *v)
         }
 }
 
-/* A step's entry (action otp.issue or otp.check); 0 or the audit's failure in aerr. */
-static int step_logged(const struct eid_otp_audit *au, int64_t pid, const char *action,
-                       const char *fields, const char *outcome, const char *rule,
-                       const char *request_id, struct pop_err *aerr)
+/*
+ * Commits the step's transaction, its entry (action otp.issue or otp.check) made durable first
+ * when au is given (eid__entry_then_commit): POP_EIO with the audit's error in err when the entry
+ * could not be made (nothing committed), else the commit's outcome.
+ */
+static int commit_logged(struct store *st, const struct eid_otp_audit *au, int64_t pid,
+                         const char *action, const char *fields, const char *outcome,
+                         const char *rule, const char *request_id, struct pop_err *err)
 {
+        if (!au)
+                return store_commit(st, err);
+        if (!au->audit)
+                return pop_fail(err, POP_EIO, "audit-none", "no audit log to record %s", action);
         struct audit_entry e = {.actor = au->actor,
                                 .subject = pid,
                                 .action = action,
@@ -168,9 +177,9 @@ static int step_logged(const struct eid_otp_audit *au, int64_t pid, const char *
                                 .outcome = outcome,
                                 .rule = rule,
                                 .request_id = request_id ? request_id : ""};
-        if (!au->audit)
-                return pop_fail(aerr, POP_EIO, "audit-none", "no audit log to record %s", action);
-        return audit_log(au->audit, &e, NULL, aerr);
+        bool audit_failed;
+        int rc = eid__entry_then_commit(st, au->audit, &e, &audit_failed, err);
+        return audit_failed ? POP_EIO : rc;
 }
 
 /* The clear message into out (HUB_OUTBOX_MSG_MAX bytes, not NUL-terminated; the caller wipes
@@ -296,23 +305,11 @@ int eid_otp_request(struct store *st, const struct eid_otp_policy *pol,
                                  .updated_ms = now_ms};
         snprintf(m.topic, sizeof m.topic, "otp");
         memcpy(m.ref, o.txn, sizeof m.ref);
-        if ((rc = store_otp_insert(st, &o, err)) || (rc = store_outbox_insert(st, &m, err)))
-                goto out;
         /* The entry before the commit: no code is issued, nor its message sent, without one
          * (DESIGN.md "Durability rule"). */
-        struct pop_err aerr = {0};
-        if (au && step_logged(au, pid, "otp.issue", "contact", "ok", "", o.txn, &aerr)) {
-                if (err)
-                        *err = aerr;
-                rc = POP_EIO;
+        if ((rc = store_otp_insert(st, &o, err)) || (rc = store_outbox_insert(st, &m, err)) ||
+            (rc = commit_logged(st, au, pid, "otp.issue", "contact", "ok", "", o.txn, err)))
                 goto out;
-        }
-        if ((rc = store_commit(st, err))) {
-                if (au)
-                        (void)step_logged(au, pid, "otp.issue", "contact", "error",
-                                          err ? err->rule : "store", o.txn, &aerr);
-                goto out;
-        }
         out->outbox_id = m.id;
 out:
         if (rc)
@@ -377,24 +374,12 @@ int eid_otp_check(struct store *st, const struct eid_otp_policy *pol,
                 o.used = true;
         else
                 o.attempts++;
-        if ((rc = store_otp_update(st, &o, err)))
-                goto out;
         /* The entry before the commit: a spent code or a counted attempt is never without one
          * (DESIGN.md "Durability rule"). */
-        struct pop_err aerr = {0};
-        if (au && step_logged(au, pid, "otp.check", "otp", right ? "ok" : "denied",
-                              right ? "" : "otp-wrong", au->request_id, &aerr)) {
-                if (err)
-                        *err = aerr;
-                rc = POP_EIO;
+        if ((rc = store_otp_update(st, &o, err)) ||
+            (rc = commit_logged(st, au, pid, "otp.check", "otp", right ? "ok" : "denied",
+                                right ? "" : "otp-wrong", au ? au->request_id : "", err)))
                 goto out;
-        }
-        if ((rc = store_commit(st, err))) {
-                if (au)
-                        (void)step_logged(au, pid, "otp.check", "otp", "error",
-                                          err ? err->rule : "store", au->request_id, &aerr);
-                goto out;
-        }
         if (!right)
                 return pop_fail(err, POP_EVERIFY, "otp-wrong", "wrong OTP (%d of %d attempts left)",
                                 p.attempts - o.attempts, p.attempts);

@@ -544,18 +544,6 @@ static int col_date(sqlite3_stmt *q, int i, struct pdate *out)
         return pdate_parse(t, (size_t)n, out, NULL) == 0 ? 0 : -1;
 }
 
-static void col_str(sqlite3_stmt *q, int i, char *out, size_t cap)
-{
-        const unsigned char *t = sqlite3_column_text(q, i);
-        size_t n = (size_t)sqlite3_column_bytes(q, i);
-        if (!t)
-                n = 0;
-        if (n >= cap)
-                n = cap - 1;
-        memcpy(out, t ? (const char *)t : "", n);
-        out[n] = '\0';
-}
-
 static int corrupt(struct pop_err *err, const char *what)
 {
         return pop_fail(err, POP_ESTORE, "store-corrupt", "corrupt value in the %s table", what);
@@ -716,17 +704,17 @@ static int sq_meta_set(struct store *st, const char *key, const void *val, size_
 static int read_person(sqlite3_stmt *q, struct person *p)
 {
         p->pid = sqlite3_column_int64(q, 0);
-        col_str(q, 1, p->full_name, sizeof p->full_name);
-        col_str(q, 2, p->name_fold, sizeof p->name_fold);
-        col_str(q, 3, p->name_key, sizeof p->name_key);
+        store__sqlite_col_text(q, 1, p->full_name, sizeof p->full_name);
+        store__sqlite_col_text(q, 2, p->name_fold, sizeof p->name_fold);
+        store__sqlite_col_text(q, 3, p->name_key, sizeof p->name_key);
         if (col_date(q, 4, &p->dob) != 0)
                 return -1;
         p->sex = (enum sex)sqlite3_column_int(q, 5);
         p->birth_province = sqlite3_column_int(q, 6);
-        col_str(q, 7, p->hometown, sizeof p->hometown);
-        col_str(q, 8, p->ethnicity, sizeof p->ethnicity);
-        col_str(q, 9, p->religion, sizeof p->religion);
-        col_str(q, 10, p->nationality, sizeof p->nationality);
+        store__sqlite_col_text(q, 7, p->hometown, sizeof p->hometown);
+        store__sqlite_col_text(q, 8, p->ethnicity, sizeof p->ethnicity);
+        store__sqlite_col_text(q, 9, p->religion, sizeof p->religion);
+        store__sqlite_col_text(q, 10, p->nationality, sizeof p->nationality);
         p->father = sqlite3_column_int64(q, 11);
         p->mother = sqlite3_column_int64(q, 12);
         p->spouse = sqlite3_column_int64(q, 13);
@@ -874,8 +862,8 @@ static int sq_household_get(struct store *st, int64_t id, struct household *out,
         out->id = sqlite3_column_int64(q, 0);
         out->head = sqlite3_column_int64(q, 1);
         out->province = sqlite3_column_int(q, 2);
-        col_str(q, 3, out->commune, sizeof out->commune);
-        col_str(q, 4, out->address, sizeof out->address);
+        store__sqlite_col_text(q, 3, out->commune, sizeof out->commune);
+        store__sqlite_col_text(q, 4, out->address, sizeof out->address);
         if (col_date(q, 5, &out->created) != 0)
                 return done(q, corrupt(err, "household"));
         return done(q, 0);
@@ -921,14 +909,14 @@ static int read_residence(sqlite3_stmt *q, struct residence *r)
         const unsigned char *k = sqlite3_column_text(q, 2);
         r->kind = k ? (char)k[0] : 0;
         r->household = sqlite3_column_int64(q, 3);
-        col_str(q, 4, r->relation, sizeof r->relation);
+        store__sqlite_col_text(q, 4, r->relation, sizeof r->relation);
         r->province = sqlite3_column_int(q, 5);
-        col_str(q, 6, r->commune, sizeof r->commune);
-        col_str(q, 7, r->address, sizeof r->address);
+        store__sqlite_col_text(q, 6, r->commune, sizeof r->commune);
+        store__sqlite_col_text(q, 7, r->address, sizeof r->address);
         if (col_date(q, 8, &r->valid_from) || col_date(q, 9, &r->valid_to) ||
             col_date(q, 10, &r->ended))
                 return -1;
-        col_str(q, 11, r->end_reason, sizeof r->end_reason);
+        store__sqlite_col_text(q, 11, r->end_reason, sizeof r->end_reason);
         return 0;
 }
 
@@ -1094,7 +1082,7 @@ static int read_card(sqlite3_stmt *q, struct card *c)
         c->status = (enum card_status)sqlite3_column_int(q, 4);
         if (col_date(q, 5, &c->status_date))
                 return -1;
-        col_str(q, 6, c->reason, sizeof c->reason);
+        store__sqlite_col_text(q, 6, c->reason, sizeof c->reason);
         return 0;
 }
 
@@ -1214,12 +1202,12 @@ static int sq_event_history(struct store *st, int64_t pid, store_event_fn *fn, v
                 struct event e;
                 memset(&e, 0, sizeof e);
                 e.seq = sqlite3_column_int64(q, 0);
-                col_str(q, 1, e.type, sizeof e.type);
+                store__sqlite_col_text(q, 1, e.type, sizeof e.type);
                 if (col_date(q, 2, &e.effective))
                         return done(q, corrupt(err, "event"));
                 e.recorded_at = sqlite3_column_int64(q, 3);
-                col_str(q, 4, e.actor, sizeof e.actor);
-                col_str(q, 5, e.legal_basis, sizeof e.legal_basis);
+                store__sqlite_col_text(q, 4, e.actor, sizeof e.actor);
+                store__sqlite_col_text(q, 5, e.legal_basis, sizeof e.legal_basis);
                 e.payload = (const char *)sqlite3_column_text(q, 6);
                 e.payload_len = (size_t)sqlite3_column_bytes(q, 6);
                 e.subjects[0] = pid;
@@ -1538,8 +1526,8 @@ static int sq_import_household_find(struct store *st, const char *key, struct ho
         *heads = sqlite3_column_int(q, 1);
         out->head = sqlite3_column_int64(q, 2);
         out->province = sqlite3_column_int(q, 3);
-        col_str(q, 4, out->commune, sizeof out->commune);
-        col_str(q, 5, out->address, sizeof out->address);
+        store__sqlite_col_text(q, 4, out->commune, sizeof out->commune);
+        store__sqlite_col_text(q, 5, out->address, sizeof out->address);
         if (col_date(q, 6, &out->created) != 0)
                 return done(q, corrupt(err, "household"));
         return done(q, 0);
@@ -1869,7 +1857,7 @@ static int search_rows(struct search *x, sqlite3_stmt *q)
                         if (stop)
                                 return done(q, stop);
                 }
-                col_str(q, 5, x->pos.key, sizeof x->pos.key);
+                store__sqlite_col_text(q, 5, x->pos.key, sizeof x->pos.key);
                 x->pos.dob = h.dob;
                 x->pos.pid = h.pid;
                 x->pos.key_end = false;
@@ -1959,7 +1947,7 @@ static int search_keys(struct search *x, const char *hi)
                         return done(q, 0);
                 if (rc != SQLITE_ROW)
                         return done(q, fail_db(x->s, rc, x->err));
-                col_str(q, 0, key, sizeof key);
+                store__sqlite_col_text(q, 0, key, sizeof key);
                 done(q, 0);
                 if ((rc = search_key(x, S_SEARCH_KEY, key)))
                         return rc;
@@ -2272,23 +2260,23 @@ static int col_hash(sqlite3_stmt *q, int i, uint8_t out[STORE_CLIENT_HASH])
 static int read_client(sqlite3_stmt *q, struct store_client *c)
 {
         memset(c, 0, sizeof *c);
-        col_str(q, 0, c->id, sizeof c->id);
-        col_str(q, 1, c->name, sizeof c->name);
-        col_str(q, 2, c->kind, sizeof c->kind);
-        col_str(q, 3, c->roles, sizeof c->roles);
-        col_str(q, 4, c->grants, sizeof c->grants);
-        col_str(q, 5, c->purposes, sizeof c->purposes);
-        col_str(q, 6, c->provinces, sizeof c->provinces);
+        store__sqlite_col_text(q, 0, c->id, sizeof c->id);
+        store__sqlite_col_text(q, 1, c->name, sizeof c->name);
+        store__sqlite_col_text(q, 2, c->kind, sizeof c->kind);
+        store__sqlite_col_text(q, 3, c->roles, sizeof c->roles);
+        store__sqlite_col_text(q, 4, c->grants, sizeof c->grants);
+        store__sqlite_col_text(q, 5, c->purposes, sizeof c->purposes);
+        store__sqlite_col_text(q, 6, c->provinces, sizeof c->provinces);
         c->rate = sqlite3_column_int64(q, 7);
         c->burst = sqlite3_column_int64(q, 8);
         c->disabled = sqlite3_column_int(q, 9) != 0;
         c->created_ms = sqlite3_column_int64(q, 10);
         c->updated_ms = sqlite3_column_int64(q, 11);
-        col_str(q, 12, c->secret_id, sizeof c->secret_id);
+        store__sqlite_col_text(q, 12, c->secret_id, sizeof c->secret_id);
         if (col_hash(q, 13, c->secret_hash) != 0)
                 return -1;
         if (sqlite3_column_type(q, 14) != SQLITE_NULL) {
-                col_str(q, 14, c->prev_secret_id, sizeof c->prev_secret_id);
+                store__sqlite_col_text(q, 14, c->prev_secret_id, sizeof c->prev_secret_id);
                 if (col_hash(q, 15, c->prev_secret_hash) != 0)
                         return -1;
                 c->prev_expires_ms = sqlite3_column_int64(q, 16);
@@ -2389,12 +2377,12 @@ static int sq_event_after(struct store *st, int64_t after_seq, int limit, store_
                 struct event e;
                 memset(&e, 0, sizeof e);
                 e.seq = sqlite3_column_int64(q, 0);
-                col_str(q, 1, e.type, sizeof e.type);
+                store__sqlite_col_text(q, 1, e.type, sizeof e.type);
                 if (col_date(q, 2, &e.effective))
                         return done(q, corrupt(err, "event"));
                 e.recorded_at = sqlite3_column_int64(q, 3);
-                col_str(q, 4, e.actor, sizeof e.actor);
-                col_str(q, 5, e.legal_basis, sizeof e.legal_basis);
+                store__sqlite_col_text(q, 4, e.actor, sizeof e.actor);
+                store__sqlite_col_text(q, 5, e.legal_basis, sizeof e.legal_basis);
                 e.payload = (const char *)sqlite3_column_text(q, 6);
                 e.payload_len = (size_t)sqlite3_column_bytes(q, 6);
                 if (!e.payload)

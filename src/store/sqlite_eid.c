@@ -25,17 +25,6 @@ static const char SQL_CRED_PUT[] = "INSERT OR REPLACE INTO eid_credential(" CRED
 static const char SQL_CRED_DELETE[] = "DELETE FROM eid_credential WHERE pid = ?1 AND kind = ?2";
 static const char SQL_CRED_DELETE_ALL[] = "DELETE FROM eid_credential WHERE pid = ?1";
 
-static void col_text(sqlite3_stmt *q, int i, char *out, size_t cap)
-{
-        const unsigned char *t = sqlite3_column_text(q, i);
-        size_t n = t ? (size_t)sqlite3_column_bytes(q, i) : 0;
-        if (n >= cap)
-                n = cap - 1;
-        if (n)
-                memcpy(out, t, n);
-        out[n] = '\0';
-}
-
 static void bind_account(sqlite3_stmt *q, const struct store_eid_account *a)
 {
         sqlite3_bind_int64(q, 1, a->pid);
@@ -67,10 +56,10 @@ int store__sqlite_eid_account_get(struct store *st, int64_t pid, struct store_ei
         out->pid = sqlite3_column_int64(q, 0);
         out->level = sqlite3_column_int(q, 1);
         out->state = sqlite3_column_int(q, 2);
-        col_text(q, 3, out->phone, sizeof out->phone);
-        col_text(q, 4, out->email, sizeof out->email);
+        store__sqlite_col_text(q, 3, out->phone, sizeof out->phone);
+        store__sqlite_col_text(q, 4, out->email, sizeof out->email);
         out->creds = (unsigned)sqlite3_column_int64(q, 5);
-        col_text(q, 6, out->reason, sizeof out->reason);
+        store__sqlite_col_text(q, 6, out->reason, sizeof out->reason);
         out->created_ms = sqlite3_column_int64(q, 7);
         out->updated_ms = sqlite3_column_int64(q, 8);
         return store__sqlite_done(q, 0);
@@ -122,7 +111,7 @@ int store__sqlite_eid_cred_get(struct store *st, int64_t pid, const char *kind,
                 return store__sqlite_done(q, store__sqlite_fail(st, rc, err));
         memset(out, 0, sizeof *out);
         out->pid = sqlite3_column_int64(q, 0);
-        col_text(q, 1, out->kind, sizeof out->kind);
+        store__sqlite_col_text(q, 1, out->kind, sizeof out->kind);
         int n = sqlite3_column_bytes(q, 2);
         const void *b = sqlite3_column_blob(q, 2);
         if (n < 0 || (size_t)n > sizeof out->secret)

@@ -11,6 +11,7 @@
 #include "store/store.h"
 
 #include <sqlite3.h>
+#include <string.h>
 
 #define STORE__SQLITE_EXT_MAX 64 /* statements of all topic files together */
 
@@ -31,6 +32,17 @@ sqlite3_stmt *store__sqlite_prepare(struct store *st, const char *sql, struct po
 void store__sqlite_ext_close(struct store__sqlite_ext *x);
 /* Maps a SQLite result code to POP_E*, filling err with SQLite's message. */
 int store__sqlite_fail(struct store *st, int rc, struct pop_err *err);
+/* Column i of q's row as text into out (cap bytes, NUL-terminated, cut to fit; "" for NULL). */
+static inline void store__sqlite_col_text(sqlite3_stmt *q, int i, char *out, size_t cap)
+{
+        const unsigned char *t = sqlite3_column_text(q, i);
+        size_t n = t ? (size_t)sqlite3_column_bytes(q, i) : 0;
+        if (n >= cap)
+                n = cap - 1;
+        if (n)
+                memcpy(out, t, n);
+        out[n] = '\0';
+}
 /* Resets q, clears its bindings, returns rc. */
 int store__sqlite_done(sqlite3_stmt *q, int rc);
 /* Steps q that returns no row; resets it. */

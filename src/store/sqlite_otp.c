@@ -35,17 +35,6 @@ static const char sql_outbox_update[] =
     " last_error = ?6, body = CASE WHEN ?2 = 0 THEN body ELSE zeroblob(0) END WHERE id = ?1";
 static const char sql_outbox_count[] = "SELECT state, count(*) FROM outbox GROUP BY state";
 
-static void col_text(sqlite3_stmt *q, int i, char *out, size_t cap)
-{
-        const unsigned char *t = sqlite3_column_text(q, i);
-        size_t n = t ? (size_t)sqlite3_column_bytes(q, i) : 0;
-        if (n >= cap)
-                n = cap - 1;
-        if (n)
-                memcpy(out, t, n);
-        out[n] = '\0';
-}
-
 int store__sqlite_otp_insert(struct store *st, const struct store_otp *o, struct pop_err *err)
 {
         sqlite3_stmt *q = store__sqlite_prepare(st, sql_otp_insert, err);
@@ -77,10 +66,10 @@ int store__sqlite_otp_get(struct store *st, const char *txn, struct store_otp *o
                     q, pop_fail(err, POP_ENOTFOUND, "otp-unknown", "no such OTP transaction"));
         if (rc != SQLITE_ROW)
                 return store__sqlite_done(q, store__sqlite_fail(st, rc, err));
-        col_text(q, 0, out->txn, sizeof out->txn);
+        store__sqlite_col_text(q, 0, out->txn, sizeof out->txn);
         out->pid = sqlite3_column_int64(q, 1);
-        col_text(q, 2, out->client, sizeof out->client);
-        col_text(q, 3, out->channel, sizeof out->channel);
+        store__sqlite_col_text(q, 2, out->client, sizeof out->client);
+        store__sqlite_col_text(q, 3, out->channel, sizeof out->channel);
         if (sqlite3_column_bytes(q, 4) != STORE_OTP_HASH)
                 return store__sqlite_done(q, pop_fail(err, POP_ESTORE, "store-corrupt",
                                                       "corrupt value in the otp table"));
@@ -168,9 +157,9 @@ int store__sqlite_outbox_due(struct store *st, int64_t now_ms, int limit, store_
                 struct store_outbox m;
                 memset(&m, 0, sizeof m);
                 m.id = sqlite3_column_int64(q, 0);
-                col_text(q, 1, m.topic, sizeof m.topic);
+                store__sqlite_col_text(q, 1, m.topic, sizeof m.topic);
                 m.subject = sqlite3_column_int64(q, 2);
-                col_text(q, 3, m.ref, sizeof m.ref);
+                store__sqlite_col_text(q, 3, m.ref, sizeof m.ref);
                 m.body = sqlite3_column_blob(q, 4);
                 m.body_len = (size_t)sqlite3_column_bytes(q, 4);
                 m.state = sqlite3_column_int(q, 5);
@@ -178,7 +167,7 @@ int store__sqlite_outbox_due(struct store *st, int64_t now_ms, int limit, store_
                 m.next_ms = sqlite3_column_int64(q, 7);
                 m.created_ms = sqlite3_column_int64(q, 8);
                 m.updated_ms = sqlite3_column_int64(q, 9);
-                col_text(q, 10, m.last_error, sizeof m.last_error);
+                store__sqlite_col_text(q, 10, m.last_error, sizeof m.last_error);
                 int r = fn(ctx, &m);
                 if (r)
                         return store__sqlite_done(q, r);

@@ -16,17 +16,6 @@ static const char SQL_VERIFY_SUBJECT[] =
     "SELECT p.full_name, p.name_fold, p.name_key, p.dob, p.sex, p.status, a.state"
     " FROM person p LEFT JOIN eid_account a ON a.pid = p.pid WHERE p.pid = ?1";
 
-static void col_text(sqlite3_stmt *q, int i, char *out, size_t cap)
-{
-        const unsigned char *t = sqlite3_column_text(q, i);
-        size_t n = t ? (size_t)sqlite3_column_bytes(q, i) : 0;
-        if (n >= cap)
-                n = cap - 1;
-        if (n)
-                memcpy(out, t, n);
-        out[n] = '\0';
-}
-
 int store__sqlite_verify_subject(struct store *st, int64_t pid, struct store_verify_subject *out,
                                  struct pop_err *err)
 {
@@ -43,9 +32,9 @@ int store__sqlite_verify_subject(struct store *st, int64_t pid, struct store_ver
         }
         if (rc != SQLITE_ROW)
                 return store__sqlite_done(q, store__sqlite_fail(st, rc, err));
-        col_text(q, 0, out->full_name, sizeof out->full_name);
-        col_text(q, 1, out->name_fold, sizeof out->name_fold);
-        col_text(q, 2, out->name_key, sizeof out->name_key);
+        store__sqlite_col_text(q, 0, out->full_name, sizeof out->full_name);
+        store__sqlite_col_text(q, 1, out->name_fold, sizeof out->name_fold);
+        store__sqlite_col_text(q, 2, out->name_key, sizeof out->name_key);
         memset(&out->dob, 0, sizeof out->dob);
         if (sqlite3_column_type(q, 3) != SQLITE_NULL &&
             pdate_parse((const char *)sqlite3_column_text(q, 3), (size_t)sqlite3_column_bytes(q, 3),
